@@ -1,0 +1,92 @@
+"""The one place that defines Dossier's index: collections, metadata keys and build settings."""
+
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
+
+from .errors import IndexMismatchError
+
+if TYPE_CHECKING:
+    from .embedding import Embedder
+    from .settings import Settings
+
+SCHEMA_VERSION = 1
+_PREFIX = "dossier_"
+
+# Metadata keys of every passage in the chunk collection (llama-index adds its own beside them).
+DOC_ID = "doc_id"
+CONTENT_HASH = "content_hash"
+TITLE = "title"
+URL = "url"
+PUBLISHED_AT = "published_at"
+SOURCE = "source"
+CHUNK_INDEX = "chunk_index"
+
+
+def documents_collection_name(chunks_collection: str) -> str:
+    return f"{chunks_collection}-documents"
+
+
+def chunk_id(doc_id: str, index: int) -> str:
+    """Stable passage ids, so re-ingesting a document rewrites the same ids."""
+    return f"{doc_id}#{index:04d}"
+
+
+@dataclass(frozen=True)
+class IndexSpec:
+    """What an index was built with; recorded in the collection's metadata."""
+
+    embedding_model: str
+    dimension: int
+    chunk_size: int
+    chunk_overlap: int
+    schema: int = SCHEMA_VERSION
+
+    @classmethod
+    def current(cls, settings: "Settings", embedder: "Embedder") -> "IndexSpec":
+        """The spec the configured model and chunking would build."""
+        return cls(
+            embedding_model=embedder.model_id,
+            dimension=embedder.dimension,
+            chunk_size=settings.chunking.chunk_size,
+            chunk_overlap=settings.chunking.chunk_overlap,
+        )
+
+    def to_metadata(self) -> dict[str, str | int]:
+        return {_PREFIX + key: value for key, value in asdict(self).items()}
+
+    @classmethod
+    def from_metadata(cls, metadata: dict | None) -> "IndexSpec | None":
+        metadata = metadata or {}
+        values = {
+            key: metadata.get(_PREFIX + key) for key in cls.__dataclass_fields__  # noqa: SIM118
+        }
+        if any(value is None for value in values.values()):
+            return None
+        return cls(**values)
+
+    def differences(self, stored: "IndexSpec", keys: tuple[str, ...]) -> list[str]:
+        return [
+            f"{key} {getattr(stored, key)!r} (configured: {getattr(self, key)!r})"
+            for key in keys
+            if getattr(stored, key) != getattr(self, key)
+        ]
+
+    def check_queryable(self, stored: "IndexSpec") -> None:
+        """Questions must be embedded by the model that embedded the passages."""
+        diffs = self.differences(stored, ("embedding_model", "dimension", "schema"))
+        if diffs:
+            raise IndexMismatchError(
+                "The index was built with " + ", ".join(diffs)
+                + "; set DOSSIER_EMBEDDING_MODEL to match or rebuild with `dossier ingest --rebuild`."
+            )
+
+    def check_writable(self, stored: "IndexSpec") -> None:
+        """New passages must be chunked and embedded like the ones already stored."""
+        diffs = self.differences(
+            stored, ("embedding_model", "dimension", "schema", "chunk_size", "chunk_overlap")
+        )
+        if diffs:
+            raise IndexMismatchError(
+                "The index was built with " + ", ".join(diffs)
+                + "; re-run with `dossier ingest --rebuild` to rebuild it with the new settings."
+            )

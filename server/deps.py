@@ -1,0 +1,26 @@
+"""Dependencies the routes declare; long-lived objects come from the app's lifespan."""
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from ingest.settings import Settings
+
+from .service import IndexHandle, QueryService
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_index(request: Request) -> IndexHandle:
+    return request.app.state.index
+
+
+def get_service(index: Annotated[IndexHandle, Depends(get_index)]) -> QueryService:
+    return index.service()
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+IndexDep = Annotated[IndexHandle, Depends(get_index)]
+ServiceDep = Annotated[QueryService, Depends(get_service)]

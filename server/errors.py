@@ -1,0 +1,61 @@
+"""Every error the API returns is an RFC 9457 problem+json body, rendered here and only here."""
+
+import logging
+from http import HTTPStatus
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ingest.errors import DossierError
+
+logger = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+
+
+def problem(
+    status: int, title: str, detail: str, instance: str, type_: str = "about:blank", **extra
+) -> JSONResponse:
+    body = {"type": type_, "title": title, "status": status, "detail": detail, "instance": instance}
+    body.update(extra)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+
+
+async def dossier_error(request: Request, exc: DossierError) -> JSONResponse:
+    if exc.status >= 500:
+        logger.error("%s: %s", exc.title, exc.detail)
+    return problem(exc.status, exc.title, exc.detail, request.url.path, exc.type)
+
+
+async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    errors = [
+        {"loc": list(error["loc"]), "msg": error["msg"], "type": error["type"]}
+        for error in exc.errors()
+    ]
+    first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
+    where = ".".join(str(part) for part in first["loc"] if part != "body") or "request"
+    detail = f"{where}: {first['msg']}"
+    return problem(422, "Invalid request", detail, request.url.path, "/problems/invalid-request", errors=errors)
+
+
+async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    title = HTTPStatus(exc.status_code).phrase
+    detail = exc.detail if isinstance(exc.detail, str) else title
+    response = problem(exc.status_code, title, detail, request.url.path)
+    for name, value in (exc.headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    logger.exception("unhandled error on %s", request.url.path)
+    return problem(500, "Internal error", "Dossier failed to handle this request; the server log has the details.", request.url.path)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(DossierError, dossier_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(Exception, unexpected_error)

@@ -1,0 +1,21 @@
+from dataclasses import asdict
+
+from fastapi import APIRouter
+
+from ..deps import ServiceDep
+from ..schemas import AskRequest, AskResponse, Citation
+
+router = APIRouter(prefix="/v1", tags=["answers"])
+
+
+@router.post("/ask", response_model=AskResponse)
+def ask_question(body: AskRequest, service: ServiceDep) -> AskResponse:
+    """Answer a question from the ingested articles, citing the exact passage of each claim."""
+    result = service.ask(body.question, body.top_k)
+    return AskResponse(
+        answer=result.answer,
+        abstained=result.abstained,
+        citations=[Citation(**asdict(citation)) for citation in result.citations],
+        answerer=result.answerer,
+        timings_ms=result.timings_ms,
+    )

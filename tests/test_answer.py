@@ -1,0 +1,51 @@
+"""Answers to known facts from the sample articles, with citations checkable at their offsets."""
+
+import re
+
+import pytest
+
+from server.answer import ABSTENTION
+
+KNOWN_FACTS = [
+    ("What did Motegi brief Jaishankar on?", "regional security environment"),
+    ("How many highly skilled Indian AI professionals will Japan invite?", "500"),
+    ("Which year will mark the 75th anniversary of Japan-India diplomatic relations?", "2027"),
+    ("What did Jaishankar give Motegi?", "bat signed by India’s national cricket team"),
+]
+
+
+def assert_citations_exact(result, service):
+    markers = {int(n) for n in re.findall(r"\[(\d+)\]", result.answer)}
+    assert markers == {c.id for c in result.citations}
+    for citation in result.citations:
+        _, text = service.document(citation.doc_id)
+        assert text[citation.start_char : citation.end_char] == citation.quote
+
+
+@pytest.mark.parametrize(("question", "fact"), KNOWN_FACTS)
+def test_answer_contains_the_fact_with_an_exact_citation(service, question, fact):
+    result = service.ask(question)
+    assert not result.abstained
+    assert fact in result.answer
+    assert any(fact in citation.quote for citation in result.citations)
+    assert_citations_exact(result, service)
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["What is the boiling point of mercury?", "Who won the 2022 FIFA World Cup final?"],
+)
+def test_ask_abstains_when_sources_are_silent(service, question):
+    result = service.ask(question)
+    assert result.abstained and result.answer == ABSTENTION and result.citations == []
+
+
+def test_search_ranks_passages_with_offsets(service):
+    result = service.search("Delhi Metro women-only cars", 3)
+    assert len(result.passages) == 3
+    assert "women-only cars" in result.passages[0].text
+    scores = [p.score for p in result.passages]
+    assert scores == sorted(scores, reverse=True) and 0 < scores[0] <= 1
+    for passage in result.passages:
+        _, text = service.document(passage.doc_id)
+        assert text[passage.start_char : passage.end_char] == passage.text

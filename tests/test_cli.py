@@ -1,0 +1,68 @@
+"""The `dossier` command as users run it: real processes, one clear line on every user error."""
+
+import json
+
+from .conftest import SAMPLE_ARTICLES, cli_env, run_cli
+
+
+def assert_one_line_error(result, *fragments: str) -> None:
+    assert result.returncode != 0
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+def test_ask_prints_the_answer_and_its_citations(cli_data_dir):
+    result = run_cli("ask", "How many Indian AI professionals will Japan invite by 2030?", env=cli_env(cli_data_dir))
+    assert result.returncode == 0, result.stderr
+    assert "500 highly skilled Indian AI professionals" in result.stdout
+    assert "[1] India-Japan Strategic Partnership" in result.stdout
+    assert "chars " in result.stdout
+
+
+def test_ask_json_prints_the_api_response(cli_data_dir):
+    result = run_cli("ask", "--json", "When will 2027 be celebrated as an anniversary?", env=cli_env(cli_data_dir))
+    body = json.loads(result.stdout)
+    assert {"answer", "abstained", "citations", "timings_ms"} <= set(body)
+
+
+def test_documents_lists_the_articles(cli_data_dir):
+    result = run_cli("documents", env=cli_env(cli_data_dir))
+    assert result.returncode == 0
+    assert "india-japan-relations-china-indo-pacific-assertiveness" in result.stdout
+    assert result.stdout.strip().endswith("2 documents")
+
+
+def test_ingest_is_idempotent_from_the_command_line(cli_data_dir):
+    result = run_cli("ingest", str(SAMPLE_ARTICLES), env=cli_env(cli_data_dir))
+    assert result.returncode == 0
+    assert "0 added, 0 updated, 2 unchanged, 0 removed, 0 skipped" in result.stdout
+
+
+def test_user_errors_are_one_line(tmp_path, cli_data_dir):
+    assert_one_line_error(run_cli("ask", "  ", env=cli_env(cli_data_dir)), "question is empty")
+    assert_one_line_error(run_cli("ask", "Who?", env=cli_env(tmp_path / "none")), "dossier ingest")
+    assert_one_line_error(
+        run_cli("ask", "Who?", "--url", "http://127.0.0.1:9", env=cli_env(tmp_path)), "Cannot reach Dossier"
+    )
+    assert_one_line_error(
+        run_cli("documents", env=cli_env(tmp_path, DOSSIER_TOP_K="zero")), "DOSSIER_", "top_k"
+    )
+
+
+def test_ingest_of_nothing_usable_fails_with_reasons(tmp_path):
+    (tmp_path / "blank.txt").write_text("")
+    result = run_cli("ingest", str(tmp_path / "blank.txt"), str(tmp_path / "missing"), env=cli_env(tmp_path / "d"))
+    assert result.returncode == 1
+    assert "blank.txt: empty file" in result.stderr
+    assert "missing: no such file or folder" in result.stderr
+    assert "Nothing could be ingested" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_ask_through_a_running_server(server):
+    result = run_cli("ask", "--url", server.url, "What did Motegi brief Jaishankar on?", env=cli_env(server.log.parent))
+    assert result.returncode == 0, result.stderr
+    assert "regional security environment" in result.stdout

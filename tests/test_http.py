@@ -1,0 +1,103 @@
+"""The HTTP API, served by a real `dossier serve` process over the sample corpus."""
+
+import re
+
+import httpx
+import pytest
+
+PROBLEM = "application/problem+json"
+
+
+def assert_problem(response: httpx.Response, status: int) -> dict:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith(PROBLEM)
+    body = response.json()
+    assert body["status"] == status and body["title"] and body["detail"]
+    return body
+
+
+def test_ask_returns_an_answer_whose_citations_match_the_document_text(server):
+    response = httpx.post(server.url + "/v1/ask", json={"question": "What did Motegi brief Jaishankar on?"}, timeout=60)
+    assert response.status_code == 200
+    body = response.json()
+    assert not body["abstained"] and "regional security environment" in body["answer"]
+    assert {int(n) for n in re.findall(r"\[(\d+)\]", body["answer"])} == {c["id"] for c in body["citations"]}
+    assert set(body["timings_ms"]) >= {"embed", "retrieve", "answer", "total"}
+    for citation in body["citations"]:
+        document = httpx.get(f"{server.url}/v1/documents/{citation['doc_id']}", timeout=30).json()
+        assert document["text"][citation["start_char"] : citation["end_char"]] == citation["quote"]
+        assert citation["title"] == document["title"]
+
+
+def test_ask_abstains_on_a_question_the_articles_do_not_answer(server):
+    body = httpx.post(server.url + "/v1/ask", json={"question": "What is the population of Brazil?"}, timeout=60).json()
+    assert body["abstained"] is True and body["citations"] == []
+    assert "sources do not say" in body["answer"]
+
+
+def test_search_returns_ranked_passages(server):
+    body = httpx.get(server.url + "/v1/search", params={"q": "critical minerals working group", "k": 4}, timeout=60).json()
+    assert [p["rank"] for p in body["passages"]] == [1, 2, 3, 4]
+    assert all({"chunk_id", "doc_id", "start_char", "end_char", "score", "text"} <= set(p) for p in body["passages"])
+
+
+def test_documents_are_listed_and_readable(server):
+    body = httpx.get(server.url + "/v1/documents", timeout=30).json()
+    assert body["count"] == 2
+    first = body["documents"][0]
+    assert {"doc_id", "title", "url", "published_at", "chunk_count", "content_hash", "ingested_at"} <= set(first)
+    assert "source_path" not in first  # server paths stay private
+    detail = httpx.get(f"{server.url}/v1/documents/{first['doc_id']}", timeout=30).json()
+    assert len(detail["text"]) == detail["char_count"]
+
+
+def test_health_and_readiness(server):
+    assert httpx.get(server.url + "/healthz").json() == {"status": "ok"}
+    ready = httpx.get(server.url + "/readyz").json()
+    assert ready["status"] == "ready" and ready["documents"] == 2 and ready["passages"] > 2
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"question": ""}, "question"),
+        ({"question": "   \n"}, "question"),
+        ({}, "question"),
+        ({"question": "Who?", "top_k": 0}, "top_k"),
+        ({"question": "Who?", "top_k": "many"}, "top_k"),
+    ],
+)
+def test_invalid_questions_are_422_problems(server, body, field):
+    problem = assert_problem(httpx.post(server.url + "/v1/ask", json=body, timeout=30), 422)
+    assert problem["detail"].startswith(field)
+
+
+def test_an_overlong_question_is_a_422_problem(server):
+    problem = assert_problem(httpx.post(server.url + "/v1/ask", json={"question": "why " * 400}, timeout=30), 422)
+    assert "limit is 1000" in problem["detail"]
+
+
+def test_malformed_json_is_a_422_problem(server):
+    response = httpx.post(server.url + "/v1/ask", content=b"{not json", headers={"content-type": "application/json"})
+    assert_problem(response, 422)
+
+
+def test_unknown_document_and_route_are_404_problems(server):
+    assert "nope" in assert_problem(httpx.get(server.url + "/v1/documents/nope"), 404)["detail"]
+    assert_problem(httpx.get(server.url + "/v1/nothing-here"), 404)
+    assert_problem(httpx.delete(server.url + "/v1/ask"), 405)
+
+
+def test_a_server_without_an_index_says_to_run_ingest(empty_server):
+    assert httpx.get(empty_server.url + "/healthz").status_code == 200
+    assert "dossier ingest" in assert_problem(httpx.get(empty_server.url + "/readyz"), 503)["detail"]
+    response = httpx.post(empty_server.url + "/v1/ask", json={"question": "What happened?"}, timeout=30)
+    assert "dossier ingest" in assert_problem(response, 503)["detail"]
+    assert_problem(httpx.get(empty_server.url + "/v1/documents"), 503)
+
+
+def test_openapi_docs_are_served(server):
+    spec = httpx.get(server.url + "/openapi.json").json()
+    assert {"/v1/ask", "/v1/search", "/v1/documents", "/v1/documents/{doc_id}", "/healthz", "/readyz"} <= set(spec["paths"])
+    assert spec["paths"]["/v1/ask"]["post"]["summary"].startswith("Answer a question")
+    assert httpx.get(server.url + "/docs").status_code == 200

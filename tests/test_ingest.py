@@ -1,0 +1,135 @@
+"""Ingest into real Chroma: counts, metadata, offsets, idempotence, changes, sync, bad input."""
+
+import json
+
+import pytest
+
+from ingest import index
+from ingest.errors import IndexMismatchError
+from ingest.index import IndexSpec
+from ingest.pipeline import Ingestor, passage_node, PendingDocument
+from ingest.clean import clean
+from ingest.load import load_path
+from ingest.chunk import chunk_text
+from ingest.store import Store
+
+from .conftest import SAMPLE_ARTICLES, settings_for
+
+MOTEGI = "india-japan-partnership-deepens-motegi-new-delhi-visit"
+CHINA = "india-japan-relations-china-indo-pacific-assertiveness"
+
+
+def all_chunks(store: Store) -> dict:
+    result = store._chunks.get(include=["metadatas", "documents"])
+    return dict(zip(result["ids"], zip(result["metadatas"], result["documents"], strict=True), strict=True))
+
+
+@pytest.fixture
+def fresh(tmp_path, embedder):
+    """A new, empty index and an ingestor for it."""
+    settings = settings_for(tmp_path / "data")
+    store = Store.connect(settings.store)
+    return settings, store, Ingestor(settings, embedder, store)
+
+
+def test_sample_corpus_ingests_with_metadata_and_exact_offsets(sample_store):
+    records = {record.doc_id: record for record in sample_store.list_documents()}
+    assert set(records) == {MOTEGI, CHINA}
+    assert records[MOTEGI].author == "peeush srivastava"
+    assert records[MOTEGI].title.startswith("India-Japan Strategic Partnership")
+    chunks = all_chunks(sample_store)
+    assert len(chunks) == sum(r.chunk_count for r in records.values()) == sample_store.chunk_count()
+    for chunk_id, (metadata, text) in chunks.items():
+        _, document = sample_store.get_document(metadata[index.DOC_ID])
+        node = json.loads(metadata["_node_content"])
+        assert document[node["start_char_idx"] : node["end_char_idx"]] == text
+        assert chunk_id == index.chunk_id(metadata[index.DOC_ID], metadata[index.CHUNK_INDEX])
+
+
+def test_ingesting_twice_embeds_nothing_and_keeps_the_same_index(fresh, articles_dir):
+    _, store, ingestor = fresh
+    first = ingestor.run([articles_dir])
+    ids_before = sorted(all_chunks(store))
+    second = ingestor.run([articles_dir])
+    assert sorted(first.added) == [MOTEGI, CHINA]
+    assert second.unchanged == first.added and second.passages_embedded == 0
+    assert not second.added and not second.updated
+    assert sorted(all_chunks(store)) == ids_before
+
+
+def test_a_changed_file_replaces_its_passages(fresh, articles_dir):
+    _, store, ingestor = fresh
+    ingestor.run([articles_dir])
+    path = articles_dir / f"{CHINA}.txt"
+    path.write_text("Short story\nThe summit ended early on Friday after a storm.\n", encoding="utf-8")
+    report = ingestor.run([articles_dir])
+    assert report.updated == [CHINA] and report.unchanged == [MOTEGI]
+    chunks = [text for metadata, text in all_chunks(store).values() if metadata[index.DOC_ID] == CHINA]
+    assert chunks == ["Short story\nThe summit ended early on Friday after a storm."]
+    assert store.get_document(CHINA)[0].chunk_count == 1
+
+
+def test_sync_removes_documents_whose_files_are_gone(fresh, articles_dir):
+    _, store, ingestor = fresh
+    ingestor.run([articles_dir])
+    (articles_dir / f"{CHINA}.txt").unlink()
+    kept = ingestor.run([articles_dir])
+    assert kept.removed == [] and store.document_count() == 2
+    synced = ingestor.run([articles_dir], sync=True)
+    assert synced.removed == [CHINA]
+    assert [r.doc_id for r in store.list_documents()] == [MOTEGI]
+    assert {m[index.DOC_ID] for m, _ in all_chunks(store).values()} == {MOTEGI}
+
+
+def test_bad_files_are_skipped_and_the_rest_ingested(fresh, articles_dir):
+    _, store, ingestor = fresh
+    (articles_dir / "empty.txt").write_text("")
+    (articles_dir / "photo.jpg").write_bytes(b"\xff\xd8\xff\xe0\x00\x10JFIF\x00")
+    (articles_dir / "broken.txt").write_bytes(b"caf\xe9 \xfa bad")
+    report = ingestor.run([articles_dir])
+    assert len(report.added) == 2 and len(report.skipped) == 3
+    assert report.succeeded
+    assert all(str(skipped).startswith("skipped ") for skipped in report.skipped)
+
+
+def test_a_run_with_nothing_ingestable_fails(fresh, tmp_path):
+    _, _, ingestor = fresh
+    (tmp_path / "empty.md").write_text("\n\n")
+    report = ingestor.run([tmp_path / "empty.md", tmp_path / "nope"])
+    assert not report.succeeded and len(report.skipped) == 2
+
+
+def test_an_interrupted_document_is_completed_by_the_next_run(fresh, articles_dir, embedder):
+    settings, store, ingestor = fresh
+    ingestor.run([articles_dir / f"{MOTEGI}.txt"])
+    # Simulate a crash after a document's passages were written but before its record was.
+    article = clean(next(load_path(articles_dir / f"{CHINA}.txt")))
+    spans = chunk_text(article.text, settings.chunking, embedder.count_wordpieces, embedder.max_wordpieces)
+    pending = PendingDocument(article, "partial-hash", spans[:2], False)
+    nodes = [passage_node(pending, n, s, embedder.embed_query(s.text)) for n, s in enumerate(spans[:2])]
+    store.vector_store.add(nodes)
+    assert CHINA not in store.document_hashes()
+
+    report = ingestor.run([articles_dir])
+    assert report.repaired == [CHINA] and report.added == [CHINA]
+    owned = [m for m, _ in all_chunks(store).values() if m[index.DOC_ID] == CHINA]
+    assert len(owned) == len(spans) and {m[index.CONTENT_HASH] for m in owned} == {article.content_hash()}
+
+
+def test_an_index_built_with_another_model_is_refused(sample_store, sample_settings, embedder):
+    stored = sample_store.stored_spec()
+    assert stored == IndexSpec.current(sample_settings, embedder)
+    other = IndexSpec("intfloat/e5-small-v2", 384, stored.chunk_size, stored.chunk_overlap)
+    with pytest.raises(IndexMismatchError, match="e5-small-v2"):
+        Store.connect(sample_settings.store).open_for_query(other)
+
+
+def test_changed_chunking_requires_a_rebuild(fresh, articles_dir, embedder):
+    settings, store, ingestor = fresh
+    ingestor.run([articles_dir])
+    settings.chunking.chunk_size = 120
+    with pytest.raises(IndexMismatchError, match="--rebuild"):
+        ingestor.run([articles_dir])
+    report = ingestor.run([articles_dir], rebuild=True)
+    assert len(report.added) == 2
+    assert store.stored_spec().chunk_size == 120
