@@ -60,6 +60,10 @@ class IngestReport:
         return len(self.added) + len(self.updated) + len(self.unchanged)
 
     @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed or self.repaired)
+
+    @property
     def succeeded(self) -> bool:
         """False only when nothing could be ingested at all."""
         return self.ingested > 0 or bool(self.removed)
@@ -99,17 +103,19 @@ class Ingestor:
         started = time.perf_counter()
         report = IngestReport()
         progress = progress or NoProgress()
-        if rebuild:
-            self.store.drop()
-        self.store.open_for_write(IndexSpec.current(self.settings, self.embedder))
-        report.repaired = self.repair()
-        stored_hashes = self.store.document_hashes()
-
         articles, files_read = self.read(paths, report)
-        pending = self.plan(articles, stored_hashes, report)
-        self.write(pending, report, progress)
-        if sync:
-            report.removed = self.remove_missing(articles, files_read)
+        try:
+            if rebuild:
+                self.store.drop()
+            self.store.open_for_write(IndexSpec.current(self.settings, self.embedder))
+            report.repaired = self.repair()
+            pending = self.plan(articles, self.store.document_hashes(), report)
+            self.write(pending, report, progress)
+            if sync:
+                report.removed = self.remove_missing(articles, files_read)
+        finally:
+            if rebuild or report.changed:
+                self.store.mark_changed()
         report.seconds = time.perf_counter() - started
         logger.info("ingest: %s in %.1fs", report.summary(), report.seconds)
         return report

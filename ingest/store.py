@@ -6,6 +6,7 @@ step. Its vector is the mean of the document's passage vectors.
 """
 
 import logging
+import uuid
 from dataclasses import asdict, dataclass, fields
 from urllib.parse import urlparse
 
@@ -22,7 +23,15 @@ from .settings import StoreSettings
 
 logger = logging.getLogger(__name__)
 
-_CHROMA_SETTINGS = ChromaSettings(anonymized_telemetry=False)
+def _chroma_settings() -> ChromaSettings:
+    # A fresh object each time: chromadb's HttpClient writes its own fields into the one it gets.
+    return ChromaSettings(anonymized_telemetry=False)
+
+
+
+# An embedded Chroma caches its vector index per process: ingest bumps this file so that a
+# running server knows to reopen the database and see the new passages.
+GENERATION_FILE = "index-generation"
 _COSINE = {"hnsw": {"space": "cosine"}}
 
 
@@ -69,11 +78,11 @@ def connect(settings: StoreSettings) -> chromadb.ClientAPI:
                 host=url.hostname,
                 port=url.port or (443 if url.scheme == "https" else 8000),
                 ssl=url.scheme == "https",
-                settings=_CHROMA_SETTINGS,
+                settings=_chroma_settings(),
             )
         path = settings.data_dir / "chroma"
         path.mkdir(parents=True, exist_ok=True)
-        return chromadb.PersistentClient(path=str(path), settings=_CHROMA_SETTINGS)
+        return chromadb.PersistentClient(path=str(path), settings=_chroma_settings())
     except StoreUnavailableError:
         raise
     except Exception as exc:  # Chroma raises ValueError, OSError or its own errors here
@@ -81,11 +90,22 @@ def connect(settings: StoreSettings) -> chromadb.ClientAPI:
         raise StoreUnavailableError(f"Cannot open the Chroma store at {where}: {exc}") from exc
 
 
+def read_generation(settings: StoreSettings) -> str:
+    """Changes whenever an ingest run changed an embedded index; constant for a Chroma server."""
+    if settings.chroma_url:
+        return ""
+    try:
+        return (settings.data_dir / GENERATION_FILE).read_text()
+    except OSError:
+        return ""
+
+
 class Store:
     """Reads and writes Dossier's two Chroma collections."""
 
     def __init__(self, client: chromadb.ClientAPI, settings: StoreSettings) -> None:
         self.client = client
+        self.settings = settings
         self.chunks_name = settings.collection
         self.documents_name = index.documents_collection_name(settings.collection)
         self._chunks = None
@@ -141,9 +161,12 @@ class Store:
                 pass
         self._chunks = self._documents = None
 
-    @property
-    def is_open(self) -> bool:
-        return self._chunks is not None
+    def close(self) -> None:
+        self.client.close()
+
+    def mark_changed(self) -> None:
+        if not self.settings.chroma_url:
+            (self.settings.data_dir / GENERATION_FILE).write_text(uuid.uuid4().hex)
 
     @property
     def vector_store(self) -> ChromaVectorStore:

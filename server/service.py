@@ -9,7 +9,7 @@ from ingest.embedding import Embedder
 from ingest.errors import InvalidQuestionError
 from ingest.index import IndexSpec
 from ingest.settings import Settings
-from ingest.store import DocumentRecord, Store
+from ingest.store import DocumentRecord, Store, read_generation
 
 from .answer import ExtractiveAnswerer
 from .retrieve import DenseRetriever, Passage, Retriever
@@ -141,19 +141,37 @@ class QueryService:
 
 
 class IndexHandle:
-    """Opens the index on first use, so a server started before `dossier ingest` recovers."""
+    """Opens the index on first use and again after each ingest run that changed it.
+
+    So a server started before `dossier ingest` recovers, and one running while documents are
+    ingested into its embedded database answers from them.
+    """
 
     def __init__(self, settings: Settings, embedder: Embedder) -> None:
         self.settings = settings
         self.embedder = embedder
         self._service: QueryService | None = None
+        self._generation: str | None = None
         self._lock = threading.Lock()
 
     def service(self) -> QueryService:
-        if self._service is None:
+        generation = read_generation(self.settings.store)
+        if self._service is None or generation != self._generation:
             with self._lock:
-                if self._service is None:
-                    store = Store.connect(self.settings.store)
-                    store.open_for_query(IndexSpec.current(self.settings, self.embedder))
-                    self._service = QueryService(self.settings, store, self.embedder)
+                if self._service is None or generation != self._generation:
+                    self._reopen(generation)
         return self._service
+
+    def _reopen(self, generation: str) -> None:
+        if self._service is not None:
+            logger.info("index changed on disk: reopening it")
+            self._service.store.close()
+            self._service = None
+        store = Store.connect(self.settings.store)
+        try:
+            store.open_for_query(IndexSpec.current(self.settings, self.embedder))
+        except Exception:
+            store.close()  # an open client would keep serving the stale index to the next one
+            raise
+        self._service = QueryService(self.settings, store, self.embedder)
+        self._generation = generation

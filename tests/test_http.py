@@ -101,3 +101,28 @@ def test_openapi_docs_are_served(server):
     assert {"/v1/ask", "/v1/search", "/v1/documents", "/v1/documents/{doc_id}", "/healthz", "/readyz"} <= set(spec["paths"])
     assert spec["paths"]["/v1/ask"]["post"]["summary"].startswith("Answer a question")
     assert httpx.get(server.url + "/docs").status_code == 200
+
+
+@pytest.mark.slow
+def test_a_running_server_answers_from_documents_ingested_after_it_started(tmp_path):
+    from .conftest import SAMPLE_ARTICLES, ServerProcess, cli_env, run_cli
+
+    data_dir = tmp_path / ".dossier"
+    server = ServerProcess(data_dir)
+    try:
+        server.wait_until_up()
+        assert httpx.get(server.url + "/readyz").status_code == 503
+        assert run_cli("ingest", str(SAMPLE_ARTICLES), env=cli_env(data_dir)).returncode == 0
+        assert httpx.get(server.url + "/readyz").json()["documents"] == 2
+
+        extra = tmp_path / "extra"
+        extra.mkdir()
+        (extra / "kobe.txt").write_text(
+            "Kobe harbour reopens\nThe harbour of Kobe reopened on Monday after a typhoon had closed it for three days.\n"
+        )
+        assert run_cli("ingest", str(extra), env=cli_env(data_dir)).returncode == 0
+        body = httpx.post(server.url + "/v1/ask", json={"question": "How long was the Kobe harbour closed?"}, timeout=60).json()
+        assert not body["abstained"] and "three days" in body["answer"]
+        assert body["citations"][0]["doc_id"] == "kobe"
+    finally:
+        server.stop()
