@@ -219,5 +219,19 @@ def guarded(action):
         raise CommandError(exc.detail) from exc
 
 
+def add_plugin_commands(group: click.Group) -> None:
+    """Commands other packages register (the `dossier.commands` entry points), e.g. `eval`.
+
+    Entry points keep imports one way: eval plugs into the CLI, the server never imports eval.
+    """
+    from importlib.metadata import entry_points
+
+    for entry in entry_points(group="dossier.commands"):
+        group.add_command(entry.load(), entry.name)
+
+
+add_plugin_commands(main)
+
+
 if __name__ == "__main__":
     sys.exit(main())

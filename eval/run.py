@@ -1,0 +1,84 @@
+"""Run a dataset through a system and score every question."""
+
+from collections import defaultdict
+from collections.abc import Callable
+
+from .clients import EvalClient, timed
+from .datasets import Dataset, Question
+from .metrics import aggregate, score_answer, score_realtimeqa, score_scifact
+
+SCIFACT_PASSAGES = 300  # enough passages to rank 100 distinct abstracts
+MRR_CUTOFF = 10
+
+
+def evaluate_question(dataset: Dataset, client: EvalClient, question: Question, top_k: int) -> dict:
+    if dataset.kind == "scifact":
+        passages, latency = timed(client.search, question.question, SCIFACT_PASSAGES)
+        result = {"answer": "", "abstained": False, "citations": [], "passages": passages, "latency_ms": latency}
+        scores = score_scifact(question, result)
+    else:
+        answer, latency = timed(client.ask, question.question, top_k)
+        passages = client.search(question.question, max(MRR_CUTOFF, top_k))
+        result = {**answer, "passages": passages, "latency_ms": latency}
+        documents = {c["doc_id"]: client.document_text(c["doc_id"]) for c in answer["citations"]}
+        if dataset.kind == "realtimeqa":
+            scores = score_realtimeqa(question, result)
+            scores["exact_citations"] = score_answer(question, result, top_k, documents)["exact_citations"]
+        else:
+            scores = score_answer(question, result, top_k, documents)
+    return {
+        "id": question.id,
+        "question": question.question,
+        "type": question.type,
+        "answerable": question.answerable,
+        "expected": question.answers,
+        "evidence": question.evidence,
+        "gold_docs": question.docs,
+        "answer": result["answer"],
+        "abstained": result["abstained"],
+        "citations": result["citations"],
+        "passages": [trim(p) for p in result["passages"][: max(top_k, 10) if dataset.kind != "scifact" else 10]],
+        "scores": scores,
+    }
+
+
+def trim(passage: dict) -> dict:
+    keep = ("chunk_id", "doc_id", "title", "text", "start_char", "end_char", "score")
+    return {key: passage[key] for key in keep if key in passage}
+
+
+def evaluate(
+    dataset: Dataset, client: EvalClient, top_k: int, on_question: Callable[[], None] | None = None
+) -> list[dict]:
+    rows = []
+    for question in dataset.questions:
+        rows.append(evaluate_question(dataset, client, question, top_k))
+        if on_question:
+            on_question()
+    return rows
+
+
+def summarise(rows: list[dict]) -> dict:
+    by_type: dict[str, list[dict]] = defaultdict(list)
+    for row in rows:
+        by_type[row["type"]].append(row["scores"])
+    return {
+        "overall": aggregate([row["scores"] for row in rows]),
+        "by_type": {kind: aggregate(scores) for kind, scores in sorted(by_type.items())},
+    }
+
+
+def failed(row: dict) -> bool:
+    """A question a person should look at."""
+    scores = row["scores"]
+    if "ndcg@10" in scores:
+        return scores["ndcg@10"] == 0
+    if "answer_contains" in scores:
+        return not scores["answer_contains"]
+    if not row["answerable"]:
+        return not scores.get("abstained_unanswerable")
+    return (
+        scores.get("fact_accuracy") is False
+        or scores.get("exact_citations") is False
+        or (scores.get("citation_precision") is not None and scores["citation_precision"] < 1)
+    )

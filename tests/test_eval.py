@@ -1,0 +1,113 @@
+"""The evaluation harness: its dataset, its metrics, and runs in process and over HTTP."""
+
+import json
+import math
+
+import pytest
+
+from eval.clients import HttpEvalClient, InProcessClient
+from eval.datasets import load_dataset, load_realtimeqa, load_scifact
+from eval.metrics import ndcg_at, ranked_documents, recall_at
+from eval.run import evaluate, summarise
+from eval.text import contains, normalise
+from ingest.clean import clean
+from ingest.load import discover, load_path
+
+from .conftest import ROOT, SAMPLE_ARTICLES, SHARED, cli_env, run_cli
+
+SAMPLE_FACTS = ROOT / "eval" / "datasets" / "sample-facts.jsonl"
+
+
+def test_sample_facts_cover_what_the_issue_asks():
+    rows = [json.loads(line) for line in SAMPLE_FACTS.read_text().splitlines()]
+    assert len(rows) >= 60 and len({r["id"] for r in rows}) == len(rows)
+    types = {r["type"] for r in rows}
+    assert types == {"factoid", "list", "multi-doc", "unanswerable"}
+    assert sum(not r["answerable"] for r in rows) >= 10
+    for row in rows:
+        assert row["answerable"] == (row["type"] != "unanswerable")
+        assert bool(row["answers"]) == row["answerable"]
+
+
+def test_every_evidence_string_occurs_in_its_documents():
+    texts = {clean(raw).doc_id: clean(raw).text for path in discover([SAMPLE_ARTICLES]) for raw in load_path(path)}
+    for row in map(json.loads, SAMPLE_FACTS.read_text().splitlines()):
+        assert set(row["docs"]) <= set(texts), row["id"]
+        for evidence in row["evidence"]:
+            assert any(evidence in texts[doc] for doc in row["docs"]), (row["id"], evidence)
+
+
+def test_normalisation_follows_the_dataset_definition():
+    assert normalise("  “Squid  Game”!\n") == "squid game"
+    assert normalise("ＦＯＩＰ—Indo-Pacific") == "foip indo pacific"
+    assert contains("The answer is 500 professionals.", "500")
+    assert not contains("It cost 1500 yen.", "500")
+
+
+def test_ndcg_matches_a_hand_computed_case():
+    relevance = {"a": 1, "b": 1, "c": 2}
+    ranking = ["x", "c", "a", "y", "b"]
+    dcg = 2 / math.log2(3) + 1 / math.log2(4) + 1 / math.log2(6)
+    idcg = 2 / math.log2(2) + 1 / math.log2(3) + 1 / math.log2(4)
+    assert ndcg_at(ranking, relevance, 10) == pytest.approx(dcg / idcg)
+    assert ndcg_at(ranking, relevance, 2) == pytest.approx((2 / math.log2(3)) / (2 + 1 / math.log2(3)))
+    assert recall_at(ranking, relevance, 3) == pytest.approx(2 / 3)
+    assert ranked_documents([{"doc_id": "a"}, {"doc_id": "b"}, {"doc_id": "a"}]) == ["a", "b"]
+
+
+def test_external_datasets_load_in_their_own_formats():
+    rtqa = load_realtimeqa(SHARED / "datasets/realtimeqa/questions-dev.jsonl", SHARED / "datasets/realtimeqa/corpus.jsonl")
+    assert len(rtqa.questions) == 329 and sum(bool(q.docs) for q in rtqa.questions) == 103
+    scifact = load_scifact(SHARED / "datasets/beir-scifact")
+    assert len(scifact.questions) == 300 and sum(len(q.relevance) for q in scifact.questions) == 339
+    first = next(scifact.corpus_records)
+    assert first["text"].startswith(first["title"])
+    assert load_dataset(SHARED / "datasets/realtimeqa").kind == "realtimeqa"
+
+
+@pytest.mark.slow
+def test_the_harness_gives_the_same_figures_in_process_and_over_http(service, server):
+    dataset = load_dataset(SAMPLE_FACTS)
+    dataset.questions = dataset.questions[::5]
+    local = summarise(evaluate(dataset, InProcessClient(service), 5))
+    remote = summarise(evaluate(dataset, HttpEvalClient(server.url), 5))
+    for summary in (local, remote):
+        for scores in [summary["overall"], *summary["by_type"].values()]:
+            scores.pop("latency_p50_ms"), scores.pop("latency_p95_ms")
+    assert local == remote
+    assert local["overall"]["exact_citations"] == 1.0
+
+
+@pytest.mark.slow
+def test_sample_facts_meet_the_quality_gates(tmp_path):
+    """The CI gate: a regression below today's levels fails the build (README, Quality)."""
+    result = run_cli(
+        "eval", str(SAMPLE_FACTS), "--out", str(tmp_path), "--name", "gate",
+        "--min", "fact_accuracy=0.78", "--min", "citation_precision=0.80",
+        "--min", "exact_citations=1.0", "--min", "hit=1.0", "--min", "abstained_unanswerable=0.6",
+        "--max", "false_abstention=0.04",
+        env=cli_env(tmp_path / "data"),
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    run = tmp_path / "gate"
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["overall"]["questions"] == len(SAMPLE_FACTS.read_text().splitlines())
+    assert len((run / "results.jsonl").read_text().splitlines()) == summary["overall"]["questions"]
+    report = (run / "report.html").read_text()
+    assert "<svg" in report and "<style>" in report
+    assert "src=" not in report and "<link" not in report  # self-contained: nothing to fetch
+
+    compared = run_cli("eval", "compare", str(run), str(run), env=cli_env(tmp_path / "data"))
+    assert compared.returncode == 0 and "fact_accuracy" in compared.stdout and "+0.000" in compared.stdout
+
+
+def test_gates_fail_when_a_metric_falls_short():
+    import click
+
+    from eval.cli import check_gates
+
+    check_gates({"fact_accuracy": 0.9, "false_abstention": 0.0}, {"fact_accuracy": 0.9}, {"false_abstention": 0.0})
+    with pytest.raises(click.ClickException, match="fact_accuracy 0.800 < 0.9"):
+        check_gates({"fact_accuracy": 0.8}, {"fact_accuracy": 0.9}, {})
+    with pytest.raises(click.ClickException, match="missing_metric"):
+        check_gates({}, {"missing_metric": 0.1}, {})
