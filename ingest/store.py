@@ -32,6 +32,7 @@ def _chroma_settings() -> ChromaSettings:
 # An embedded Chroma caches its vector index per process: ingest bumps this file so that a
 # running server knows to reopen the database and see the new passages.
 GENERATION_FILE = "index-generation"
+_PAGE = 5000
 _COSINE = {"hnsw": {"space": "cosine"}}
 
 
@@ -98,6 +99,19 @@ def read_generation(settings: StoreSettings) -> str:
         return (settings.data_dir / GENERATION_FILE).read_text()
     except OSError:
         return ""
+
+
+def all_metadatas(collection, page: int = _PAGE) -> list[dict]:
+    """Every record's metadata, a page at a time: one large `get` exceeds SQLite's variable limit."""
+    metadatas: list[dict] = []
+    try:
+        while True:
+            batch = collection.get(include=["metadatas"], limit=page, offset=len(metadatas))["metadatas"]
+            metadatas.extend(batch)
+            if len(batch) < page:
+                return metadatas
+    except chromadb.errors.ChromaError as exc:
+        raise StoreUnavailableError(f"Cannot read the collection {collection.name}: {exc}") from exc
 
 
 class Store:
@@ -181,8 +195,7 @@ class Store:
         return self._documents.count()
 
     def list_documents(self) -> list[DocumentRecord]:
-        result = self._documents.get(include=["metadatas"])
-        records = [DocumentRecord.from_metadata(m) for m in result["metadatas"]]
+        records = [DocumentRecord.from_metadata(m) for m in all_metadatas(self._documents)]
         return sorted(records, key=lambda record: record.doc_id)
 
     def document_hashes(self) -> dict[str, str]:
@@ -197,8 +210,7 @@ class Store:
     def chunk_ownership(self) -> dict[str, set[str]]:
         """Each document id found among the passages, with the content hashes its passages carry."""
         owners: dict[str, set[str]] = {}
-        result = self._chunks.get(include=["metadatas"])
-        for metadata in result["metadatas"]:
+        for metadata in all_metadatas(self._chunks):
             owners.setdefault(metadata[index.DOC_ID], set()).add(metadata[index.CONTENT_HASH])
         return owners
 

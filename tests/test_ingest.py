@@ -133,3 +133,11 @@ def test_changed_chunking_requires_a_rebuild(fresh, articles_dir, embedder):
     report = ingestor.run([articles_dir], rebuild=True)
     assert len(report.added) == 2
     assert store.stored_spec().chunk_size == 120
+
+
+def test_large_collections_are_read_a_page_at_a_time(sample_store):
+    from ingest.store import all_metadatas
+
+    paged = all_metadatas(sample_store._chunks, page=3)
+    assert len(paged) == sample_store.chunk_count() > 3
+    assert len({(m[index.DOC_ID], m[index.CHUNK_INDEX]) for m in paged}) == len(paged)
