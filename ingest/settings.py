@@ -73,7 +73,7 @@ class AnsweringSettings(BaseSettings):
     model_config = _section_config()
 
     min_evidence_score: float = Field(
-        0.40,
+        0.39,
         description="Abstain when the best evidence sentence scores below this (cosine "
         "similarity to the question, blended with key-term overlap). Chosen from the "
         "sample facts: see README, Quality.",

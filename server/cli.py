@@ -32,7 +32,22 @@ def load_settings() -> Settings:
         raise CommandError(f"Invalid DOSSIER_ setting: {' '.join(first[1:3]).strip()}") from exc
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class DossierGroup(click.Group):
+    """Turns an unexpected failure into one line too; `-v` logs its traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except DossierError as exc:
+            raise CommandError(exc.detail) from exc
+        except Exception as exc:
+            logging.getLogger(__name__).debug("unexpected failure", exc_info=True)
+            raise CommandError(f"Unexpected failure: {exc} (run `dossier -v ...` for details).") from exc
+
+
+@click.group(cls=DossierGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-v", "--verbose", is_flag=True, help="Log what Dossier does (DEBUG level).")
 @click.pass_context
 def main(ctx: click.Context, verbose: bool) -> None:

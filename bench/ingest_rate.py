@@ -1,0 +1,52 @@
+"""Ingest throughput: `python bench/ingest_rate.py [--articles N] [--repeat R]`.
+
+Ingests the first N RealTime QA articles into a fresh temporary index R times and reports the
+median passages per second (wall clock, model load excluded). Writes bench/results/ingest.json.
+"""
+
+import argparse
+import json
+import statistics
+import tempfile
+import time
+from itertools import islice
+from pathlib import Path
+
+from ingest.embedding import Embedder
+from ingest.pipeline import Ingestor
+from ingest.settings import Settings, StoreSettings
+from ingest.store import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT.parent / "shared" / "datasets" / "realtimeqa" / "corpus.jsonl"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--articles", type=int, default=200)
+    parser.add_argument("--repeat", type=int, default=2)
+    args = parser.parse_args()
+    embedder = Embedder(Settings().embedding)
+    runs = []
+    with tempfile.TemporaryDirectory() as folder:
+        sample = Path(folder) / "articles.jsonl"
+        with CORPUS.open(encoding="utf-8") as handle:
+            sample.write_text("".join(islice(handle, args.articles)), encoding="utf-8")
+        for number in range(args.repeat):
+            settings = Settings(store=StoreSettings(data_dir=Path(folder) / f"index-{number}"))
+            started = time.perf_counter()
+            report = Ingestor(settings, embedder, Store.connect(settings.store)).run([sample])
+            seconds = time.perf_counter() - started
+            runs.append({"seconds": round(seconds, 2), "passages": report.passages_embedded,
+                         "passages_per_s": round(report.passages_embedded / seconds, 2)})
+            print(f"run {number + 1}: {report.passages_embedded} passages in {seconds:.1f}s")
+    result = {"articles": args.articles, "runs": runs,
+              "median_passages_per_s": statistics.median(r["passages_per_s"] for r in runs)}
+    out = ROOT / "bench" / "results" / "ingest.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"median {result['median_passages_per_s']} passages/s over {len(runs)} runs; wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
