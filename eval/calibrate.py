@@ -33,7 +33,7 @@ def evidence_scores(dataset: Path, corpus: Path) -> list[tuple[float, bool]]:
 def best_threshold(scores: list[tuple[float, bool]]) -> tuple[float, int]:
     """The midpoint between adjacent scores that minimises errors (ties: the lower threshold)."""
     values = sorted({score for score, _ in scores})
-    candidates = [(a + b) / 2 for a, b in zip(values, values[1:])] or values
+    candidates = [(a + b) / 2 for a, b in zip(values, values[1:], strict=False)] or values
     def errors(threshold: float) -> int:
         return sum((score >= threshold) != answerable for score, answerable in scores)
     best = min(candidates, key=lambda t: (errors(t), t))

@@ -5,7 +5,7 @@ import statistics
 from collections import defaultdict
 
 from .datasets import Question
-from .text import contains, contains_any, normalise
+from .text import contains, contains_any
 
 
 def passage_is_relevant(passage: dict, question: Question) -> bool:
@@ -134,5 +134,3 @@ def percentile(values: list[float], pct: float) -> float:
     low, high = math.floor(index), math.ceil(index)
     return ordered[low] + (ordered[high] - ordered[low]) * (index - low)
 
-
-__all__ = ["normalise"]

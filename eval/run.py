@@ -37,7 +37,7 @@ def evaluate_question(dataset: Dataset, client: EvalClient, question: Question, 
         "answer": result["answer"],
         "abstained": result["abstained"],
         "citations": result["citations"],
-        "passages": [trim(p) for p in result["passages"][: max(top_k, 10) if dataset.kind != "scifact" else 10]],
+        "passages": [trim(p) for p in result["passages"][: max(top_k, MRR_CUTOFF)]],
         "scores": scores,
     }
 

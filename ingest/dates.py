@@ -1,7 +1,7 @@
 """Publication dates: explicit dates only, as ISO `YYYY-MM-DD`; relative ones are never guessed."""
 
 import re
-from datetime import date, datetime
+from datetime import datetime
 
 _FORMATS = (
     "%Y-%m-%d",
@@ -42,7 +42,3 @@ def parse_date(text: str | None) -> str | None:
         except ValueError:
             continue
     return None
-
-
-def today() -> str:
-    return date.today().isoformat()

@@ -1,9 +1,7 @@
 """The `dossier` command: ingest articles, serve the API, ask questions, list documents."""
 
-import json
 import logging
 import sys
-from dataclasses import asdict
 from pathlib import Path
 
 import click

@@ -13,7 +13,7 @@ from ingest.load import load_path
 from ingest.chunk import chunk_text
 from ingest.store import Store
 
-from .conftest import SAMPLE_ARTICLES, settings_for
+from .conftest import settings_for
 
 MOTEGI = "india-japan-partnership-deepens-motegi-new-delhi-visit"
 CHINA = "india-japan-relations-china-indo-pacific-assertiveness"
