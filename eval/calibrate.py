@@ -5,16 +5,15 @@ and finds the evidence-score threshold that makes the fewest errors, counting an
 unanswerable question and an abstained answerable one as one error each.
 """
 
-import json
 import sys
 import tempfile
 from pathlib import Path
 
 from ingest.embedding import Embedder
-from ingest.pipeline import Ingestor
-from ingest.settings import Settings, StoreSettings
-from ingest.store import Store
-from server.service import IndexHandle
+from ingest.settings import Settings
+
+from .clients import InProcessClient
+from .datasets import load_facts
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATASET = ROOT / "eval" / "datasets" / "sample-facts.jsonl"
@@ -22,12 +21,10 @@ DEFAULT_DATASET = ROOT / "eval" / "datasets" / "sample-facts.jsonl"
 
 def evidence_scores(dataset: Path, corpus: Path) -> list[tuple[float, bool]]:
     with tempfile.TemporaryDirectory() as data_dir:
-        settings = Settings(store=StoreSettings(data_dir=Path(data_dir)))
-        embedder = Embedder(settings.embedding)
-        Ingestor(settings, embedder, Store.connect(settings.store)).run([corpus])
-        service = IndexHandle(settings, embedder).service()
-        questions = [json.loads(line) for line in dataset.read_text().splitlines() if line.strip()]
-        return [(service.ask(q["question"]).evidence_score, q["answerable"]) for q in questions]
+        settings = Settings()
+        client, _ = InProcessClient.over_corpus(settings, Path(data_dir), Embedder(settings.embedding), corpus)
+        questions = load_facts(dataset, corpus).questions
+        return [(client.service.ask(q.question).evidence_score, q.answerable) for q in questions]
 
 
 def best_threshold(scores: list[tuple[float, bool]]) -> tuple[float, int]:

@@ -132,18 +132,11 @@ def prepare_corpus(data: Dataset, folder: Path) -> Path:
 
 
 def dossier_client(settings, folder: Path, embedder, corpus: Path):
-    from ingest.pipeline import Ingestor
-    from ingest.store import Store
-    from server.service import IndexHandle
-
     from .clients import InProcessClient
 
-    settings = settings.model_copy(deep=True)
-    settings.store.data_dir = folder
-    settings.store.chroma_url = None
-    report = Ingestor(settings, embedder, Store.connect(settings.store)).run([corpus])
+    client, report = InProcessClient.over_corpus(settings, folder, embedder, corpus)
     console.print(f"index {folder}: {report.summary()}")
-    return InProcessClient(IndexHandle(settings, embedder).service())
+    return client
 
 
 def check_gates(overall: dict, minimums: dict[str, float], maximums: dict[str, float]) -> None:

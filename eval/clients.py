@@ -5,6 +5,7 @@ Each answers `ask` and `search` in the HTTP API's JSON shape, so one set of metr
 
 import time
 from dataclasses import asdict
+from pathlib import Path
 from typing import Protocol
 
 import httpx
@@ -27,6 +28,19 @@ class InProcessClient:
         self.service = service
         self.name = f"dossier ({service.answerer.name})"
         self._texts: dict[str, str] = {}
+
+    @classmethod
+    def over_corpus(cls, settings, folder: Path, embedder, corpus: Path):
+        """A client over an index of `corpus` in `folder`, brought up to date first."""
+        from ingest.pipeline import Ingestor
+        from ingest.store import Store
+        from server.service import IndexHandle
+
+        settings = settings.model_copy(deep=True)
+        settings.store.data_dir = folder
+        settings.store.chroma_url = None
+        report = Ingestor(settings, embedder, Store.connect(settings.store)).run([corpus])
+        return cls(IndexHandle(settings, embedder).service()), report
 
     def ask(self, question: str, top_k: int) -> dict:
         result = self.service.ask(question, top_k)

@@ -33,6 +33,13 @@ def citation_supports(citation: dict, question: Question, passages: dict[str, st
     return any(contains(text, needle) for text in texts for needle in needles)
 
 
+def citations_exact(citations: list[dict], documents: dict[str, str]) -> bool | None:
+    """Every quote equals its document's text at its offsets (None: nothing was cited)."""
+    if not citations:
+        return None
+    return all(documents.get(c["doc_id"], "")[c["start_char"] : c["end_char"]] == c["quote"] for c in citations)
+
+
 def score_answer(question: Question, result: dict, top_k: int, documents: dict[str, str]) -> dict:
     """Every metric one known-facts question contributes to (None: not applicable)."""
     passages = result["passages"]
@@ -41,9 +48,7 @@ def score_answer(question: Question, result: dict, top_k: int, documents: dict[s
     citations = result["citations"]
     passage_text = {p["chunk_id"]: p["text"] for p in passages}
     scores: dict[str, float | bool | None] = {
-        "exact_citations": all(
-            documents.get(c["doc_id"], "")[c["start_char"] : c["end_char"]] == c["quote"] for c in citations
-        ) if citations else None,
+        "exact_citations": citations_exact(citations, documents),
         "latency_ms": result["latency_ms"],
     }
     if question.answerable:

@@ -5,7 +5,7 @@ from collections.abc import Callable
 
 from .clients import EvalClient, timed
 from .datasets import Dataset, Question
-from .metrics import aggregate, score_answer, score_realtimeqa, score_scifact
+from .metrics import aggregate, citations_exact, score_answer, score_realtimeqa, score_scifact
 
 SCIFACT_PASSAGES = 300  # enough passages to rank 100 distinct abstracts
 MRR_CUTOFF = 10
@@ -23,7 +23,7 @@ def evaluate_question(dataset: Dataset, client: EvalClient, question: Question, 
         documents = {c["doc_id"]: client.document_text(c["doc_id"]) for c in answer["citations"]}
         if dataset.kind == "realtimeqa":
             scores = score_realtimeqa(question, result)
-            scores["exact_citations"] = score_answer(question, result, top_k, documents)["exact_citations"]
+            scores["exact_citations"] = citations_exact(answer["citations"], documents)
         else:
             scores = score_answer(question, result, top_k, documents)
     return {

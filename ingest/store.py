@@ -124,6 +124,7 @@ class Store:
         self.documents_name = index.documents_collection_name(settings.collection)
         self._chunks = None
         self._documents = None
+        self._vector_store: ChromaVectorStore | None = None
 
     @classmethod
     def connect(cls, settings: StoreSettings) -> "Store":
@@ -156,6 +157,7 @@ class Store:
 
     def _open_collections(self, spec: IndexSpec | None = None) -> None:
         metadata = spec.to_metadata() if spec else None
+        self._vector_store = None
         try:
             self._chunks = self.client.get_or_create_collection(
                 self.chunks_name, metadata=metadata, configuration=_COSINE, embedding_function=None
@@ -173,7 +175,7 @@ class Store:
                 self.client.delete_collection(name)
             except chromadb.errors.NotFoundError:
                 pass
-        self._chunks = self._documents = None
+        self._chunks = self._documents = self._vector_store = None
 
     def close(self) -> None:
         self.client.close()
@@ -184,7 +186,9 @@ class Store:
 
     @property
     def vector_store(self) -> ChromaVectorStore:
-        return ChromaVectorStore(chroma_collection=self._chunks)
+        if self._vector_store is None:
+            self._vector_store = ChromaVectorStore(chroma_collection=self._chunks)
+        return self._vector_store
 
     # -- reading ---------------------------------------------------------------------------
 

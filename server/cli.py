@@ -94,14 +94,12 @@ def ingest(paths: tuple[Path, ...], sync: bool, rebuild: bool) -> None:
 
     settings = load_settings()
     with console.status("Loading the embedding model"):
-        embedder = guarded(lambda: Embedder(settings.embedding))
-        store = guarded(lambda: Store.connect(settings.store))
+        embedder = Embedder(settings.embedding)
+        store = Store.connect(settings.store)
     progress = RichProgress()
     try:
-        report = guarded(
-            lambda: Ingestor(settings, embedder, store).run(
-                paths, sync=sync, rebuild=rebuild, progress=progress
-            )
+        report = Ingestor(settings, embedder, store).run(
+            paths, sync=sync, rebuild=rebuild, progress=progress
         )
     finally:
         progress.stop()
@@ -185,10 +183,10 @@ def local_service():
     from .service import IndexHandle
 
     settings = load_settings()
-    if guarded(lambda: Store.connect(settings.store).stored_spec()) is None:
+    if Store.connect(settings.store).stored_spec() is None:
         # Say so before spending seconds on loading the model.
         raise CommandError(IndexNotFoundError.hint)
-    return guarded(lambda: IndexHandle(settings, Embedder(settings.embedding)).service())
+    return IndexHandle(settings, Embedder(settings.embedding)).service()
 
 
 def local_ask(question: str, top_k: int | None) -> dict:
@@ -200,7 +198,7 @@ def local_ask(question: str, top_k: int | None) -> dict:
     except ValueError as exc:
         raise CommandError("The question is empty.") from exc
     service = local_service()
-    return guarded(lambda: ask_question(request, service)).model_dump()
+    return ask_question(request, service).model_dump()
 
 
 def local_documents() -> dict:
@@ -223,13 +221,6 @@ def remote(method: str, url: str, path: str, **kwargs) -> dict:
         raise CommandError(f"{response.status_code}: {detail}")
     return response.json()
 
-
-def guarded(action):
-    """Run `action`, turning Dossier's errors into one-line CLI errors."""
-    try:
-        return action()
-    except DossierError as exc:
-        raise CommandError(exc.detail) from exc
 
 
 def add_plugin_commands(group: click.Group) -> None:

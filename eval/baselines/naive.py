@@ -45,8 +45,8 @@ class NaiveBaseline:
         collection = client.get_or_create_collection(COLLECTION, embedding_function=None)
         vector_store = ChromaVectorStore(chroma_collection=collection)
         embed_model = embedder.llama_embedding
+        documents = raw_documents(corpus)
         if collection.count() == 0:
-            documents = raw_documents(corpus)
             logger.warning("building the naive baseline index over %d documents", len(documents))
             self.index = VectorStoreIndex.from_documents(
                 documents,
@@ -56,7 +56,7 @@ class NaiveBaseline:
             )
         else:
             self.index = VectorStoreIndex.from_vector_store(vector_store, embed_model=embed_model)
-        self._texts = {doc.id_: doc.text for doc in raw_documents(corpus)}
+        self._texts = {doc.id_: doc.text for doc in documents}
 
     def search(self, query: str, k: int) -> list[dict]:
         results = self.index.as_retriever(similarity_top_k=k).retrieve(query)
