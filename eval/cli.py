@@ -14,7 +14,7 @@ from .report import LABELS, format_value, ordered_metrics, print_table, read_run
 from .run import evaluate, failed, summarise
 
 console = Console(stderr=True, soft_wrap=True, highlight=False)
-out = Console(highlight=False)
+out = Console(highlight=False, soft_wrap=True)
 DEFAULT_RUNS = Path("eval") / "runs"
 
 
@@ -52,13 +52,16 @@ def parse_gates(values: tuple[str, ...], option: str) -> dict[str, float]:
 @click.option("--corpus", type=click.Path(path_type=Path), help="Articles for a known-facts file (default data/articles).")
 @click.option("--data-dir", type=click.Path(path_type=Path), help="Index folder for in-process runs (default DOSSIER_DATA_DIR/eval/CORPUS).")
 @click.option("--limit", type=click.IntRange(1), help="Only the first N questions.")
+@click.option("--retrieval", type=click.Choice(["hybrid", "dense", "sparse"]), help="Dossier's retrieval mode (default DOSSIER_RETRIEVAL_MODE, hybrid).")
 @click.option("--min", "minimums", multiple=True, metavar="METRIC=VALUE", help="Fail when a metric is below VALUE (repeatable).")
 @click.option("--max", "maximums", multiple=True, metavar="METRIC=VALUE", help="Fail when a metric is above VALUE (repeatable).")
-def run_command(dataset, url, top_k, out_dir, name, system, corpus, data_dir, limit, minimums, maximums):
+def run_command(dataset, url, top_k, out_dir, name, system, corpus, data_dir, limit, retrieval, minimums, maximums):
     """Run DATASET (known-facts .jsonl, RealTime QA or BEIR folder) and write a report."""
     from ingest.settings import Settings
 
     settings = Settings()
+    if retrieval:
+        settings.retrieval.retrieval_mode = retrieval
     gates_min, gates_max = parse_gates(minimums, "--min"), parse_gates(maximums, "--max")
     try:
         data = load_dataset(dataset, corpus)
@@ -68,9 +71,7 @@ def run_command(dataset, url, top_k, out_dir, name, system, corpus, data_dir, li
         data.questions = data.questions[:limit]
     top_k = top_k or settings.retrieval.top_k
     client = make_client(data, settings, url, system, data_dir)
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console) as progress:
-        task = progress.add_task(f"Asking {len(data.questions)} questions", total=len(data.questions))
-        rows = evaluate(data, client, top_k, lambda: progress.advance(task))
+    rows = evaluate_with_progress(data, client, top_k)
     created = datetime.now(UTC)
     run_name = name or f"{data.name}-{system}-{created:%Y%m%d-%H%M%S}"
     summary = {
@@ -87,6 +88,44 @@ def run_command(dataset, url, top_k, out_dir, name, system, corpus, data_dir, li
     print_table(summary, out)
     out.print(f"{sum(failed(r) for r in rows)} failures; report: {folder / 'report.html'}")
     check_gates(summary["overall"], gates_min, gates_max)
+
+
+def evaluate_with_progress(data: Dataset, client, top_k: int) -> list[dict]:
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console) as progress:
+        task = progress.add_task(f"Asking {len(data.questions)} questions", total=len(data.questions))
+        return evaluate(data, client, top_k, lambda: progress.advance(task))
+
+
+@eval_command.command("calibrate")
+@click.argument("datasets", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=DEFAULT_RUNS / "calibration", show_default=True, help="Folder for the calibration report.")
+def calibrate_command(datasets: tuple[Path, ...], out_dir: Path) -> None:
+    """Choose the abstention threshold from DATASETS (development data only) and plot the trade-off."""
+    from ingest.settings import Settings
+
+    from .calibrate import outcomes_of, write_calibration
+
+    settings = Settings()
+    settings.answering.min_evidence_score = 0.0  # answer everything: the threshold is applied afterwards
+    outcomes = []
+    for path in datasets:
+        try:
+            data = load_dataset(path)
+        except DatasetError as exc:
+            raise click.ClickException(str(exc)) from exc
+        client = make_client(data, settings, None, "dossier", None)
+        rows = evaluate_with_progress(data, client, settings.retrieval.top_k)
+        outcomes += outcomes_of(data.name, rows)
+    chosen, by_dataset = write_calibration(out_dir, outcomes)
+    step = [p["threshold"] for p in next(iter(by_dataset.values()))].index(chosen)
+    for name, curve in by_dataset.items():
+        point = curve[step]
+        out.print(
+            f"{name}: wrong answers {point['wrong_answers']:.3f}, false abstentions {point['false_abstentions']:.3f}, "
+            f"abstained answerable {point['abstained_answerable']:.3f}"
+            + (f", abstained unanswerable {point['abstained_unanswerable']:.3f}" if point["abstained_unanswerable"] is not None else "")
+        )
+    out.print(f"threshold {chosen} (DOSSIER_MIN_EVIDENCE_SCORE); report: {out_dir / 'report.html'}")
 
 
 def make_client(data: Dataset, settings, url: str | None, system: str, data_dir: Path | None):

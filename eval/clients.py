@@ -32,6 +32,7 @@ class InProcessClient:
     @classmethod
     def over_corpus(cls, settings, folder: Path, embedder, corpus: Path):
         """A client over an index of `corpus` in `folder`, brought up to date first."""
+        from ingest.errors import IndexMismatchError
         from ingest.pipeline import Ingestor
         from ingest.store import Store
         from server.service import IndexHandle
@@ -39,7 +40,12 @@ class InProcessClient:
         settings = settings.model_copy(deep=True)
         settings.store.data_dir = folder
         settings.store.chroma_url = None
-        report = Ingestor(settings, embedder, Store.connect(settings.store)).run([corpus])
+        ingestor = Ingestor(settings, embedder, Store.connect(settings.store))
+        try:
+            report = ingestor.run([corpus])
+        except IndexMismatchError:
+            # The harness's own cached index, built by an older Dossier or other settings.
+            report = ingestor.run([corpus], rebuild=True)
         return cls(IndexHandle(settings, embedder).service()), report
 
     def ask(self, question: str, top_k: int) -> dict:
@@ -48,10 +54,11 @@ class InProcessClient:
             "answer": result.answer,
             "abstained": result.abstained,
             "citations": [asdict(c) for c in result.citations],
+            "evidence_score": result.evidence_score,
         }
 
     def search(self, query: str, k: int) -> list[dict]:
-        return [asdict(p) for p in self.service.search(query, k).passages]
+        return [p.to_dict() for p in self.service.search(query, k).passages]
 
     def document_text(self, doc_id: str) -> str:
         if doc_id not in self._texts:

@@ -10,7 +10,7 @@ import re
 import unicodedata
 from dataclasses import asdict, dataclass
 
-from .dates import is_relative_date, parse_date
+from .dates import dateline_date, is_relative_date, parse_date, url_date
 from .load import RawArticle
 
 _HEADER_LINES = 8  # byline, date and reading-time lines sit just under the title
@@ -77,6 +77,9 @@ def clean(raw: RawArticle) -> Article:
     text = collapse_blank_lines("\n".join(kept))
     if not title:
         title = headline_from_text(text)
+    # Most reliable first: the record's own field or a date line under the title, then the
+    # story's dateline, then a date in the URL's path.
+    published_at = published_at or dateline_date(text) or url_date(fields.get("url"))
     return Article(
         doc_id=raw.doc_id,
         title=title,

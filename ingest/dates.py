@@ -42,3 +42,64 @@ def parse_date(text: str | None) -> str | None:
         except ValueError:
             continue
     return None
+
+
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        [("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",),
+         ("jun", "june"), ("jul", "july"), ("aug", "august"), ("sep", "sept", "september"),
+         ("oct", "october"), ("nov", "november"), ("dec", "december")],
+        start=1,
+    )
+    for name in names
+}
+_MONTH = r"(?P<month>" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
+# "New Delhi/Tokyo, Jan 19 (NationPress)", "WASHINGTON, June 12 (Reuters) -", "PARIS, March 3, 2024 —"
+_DATELINE = re.compile(
+    r"^\s*(?:[-–•*]\s+)?[A-Z][\w.'’/ -]{1,60},\s+" + _MONTH + r"\s+(?P<day>\d{1,2})(?:,\s*(?P<year>\d{4}))?"
+    r"\s*(?:\([^)\n]{2,40}\)|/[^/\n]{2,40}/|[—–-])",
+    re.IGNORECASE,
+)
+_MENTIONED_YEAR = re.compile(_MONTH + r"(?:\s+\d{1,2}(?:\s*(?:to|-|–)\s*\d{1,2})?,?)?\s+(?P<year>(?:19|20)\d{2})\b", re.IGNORECASE)
+_URL_DATE = re.compile(r"/((?:19|20)\d{2})[/-](\d{1,2})[/-](\d{1,2})(?:/|$)")
+_DATELINE_SEARCH_CHARS = 2000  # a dateline opens the story, after at most a headline and summary
+
+
+def iso_or_none(year: int, month: int, day: int) -> str | None:
+    try:
+        return datetime(year, month, day).date().isoformat()
+    except ValueError:
+        return None
+
+
+def dateline_date(text: str) -> str | None:
+    """The date of a news dateline near the top of a story.
+
+    Datelines usually omit the year: it is then taken from the latest year the article mentions
+    with a month ("January 15 to 17, 2026"); with no such mention the date is not guessed.
+    """
+    for line in text[:_DATELINE_SEARCH_CHARS].split("\n"):
+        found = _DATELINE.match(line)
+        if not found:
+            continue
+        year = found.group("year") or latest_mentioned_year(text)
+        if year:
+            return iso_or_none(int(year), _MONTHS[found.group("month").lower()], int(found.group("day")))
+    return None
+
+
+def latest_mentioned_year(text: str) -> str | None:
+    years = [found.group("year") for found in _MENTIONED_YEAR.finditer(text)]
+    return max(years) if years else None
+
+
+def url_date(url: str | None) -> str | None:
+    """News sites often put the publication date in the path: /2022/06/12/."""
+    found = _URL_DATE.search(url or "")
+    return iso_or_none(*(int(part) for part in found.groups())) if found else None
+
+
+def date_number(iso: str | None) -> int:
+    """An ISO date as the integer YYYYMMDD (0 when unknown): Chroma compares only numbers."""
+    return int(iso.replace("-", "")) if iso else 0

@@ -96,10 +96,15 @@ class Embedder:
     def embed_passages(
         self, texts: Sequence[str], on_batch: Callable[[int], None] | None = None
     ) -> list[list[float]]:
-        vectors: list[list[float]] = []
-        for start in range(0, len(texts), self.batch_size):
-            batch = list(texts[start : start + self.batch_size])
-            vectors.extend(self.llama_embedding.get_text_embedding_batch(batch))
+        """Vectors of `texts`, in order. Batches hold texts of similar length: a batch is padded
+        to its longest text, so a sentence batched with passages would cost as much as one."""
+        order = sorted(range(len(texts)), key=lambda number: len(texts[number]))
+        vectors: list[list[float]] = [[] for _ in texts]
+        for start in range(0, len(order), self.batch_size):
+            batch = order[start : start + self.batch_size]
+            embedded = self.llama_embedding.get_text_embedding_batch([texts[number] for number in batch])
+            for number, vector in zip(batch, embedded, strict=True):
+                vectors[number] = vector
             if on_batch:
                 on_batch(len(batch))
         return vectors

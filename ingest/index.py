@@ -9,7 +9,7 @@ if TYPE_CHECKING:
     from .embedding import Embedder
     from .settings import Settings
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: sentence vectors, numeric publication dates
 _PREFIX = "dossier_"
 
 # Metadata keys of every passage in the chunk collection (llama-index adds its own beside them).
@@ -20,10 +20,25 @@ URL = "url"
 PUBLISHED_AT = "published_at"
 SOURCE = "source"
 CHUNK_INDEX = "chunk_index"
+PUBLISHED_ON = "published_on"  # the date as YYYYMMDD, 0 when unknown: range filters need numbers
+FIRST_SENTENCE = "first_sentence"  # the passage's sentences are [first_sentence, end_sentence)
+END_SENTENCE = "end_sentence"
+
+# Metadata keys of every sentence in the sentence collection.
+START_CHAR = "start_char"
+END_CHAR = "end_char"
 
 
 def documents_collection_name(chunks_collection: str) -> str:
     return f"{chunks_collection}-documents"
+
+
+def sentences_collection_name(chunks_collection: str) -> str:
+    return f"{chunks_collection}-sentences"
+
+
+def sentence_id(doc_id: str, index: int) -> str:
+    return f"{doc_id}#s{index:04d}"
 
 
 def chunk_id(doc_id: str, index: int) -> str:

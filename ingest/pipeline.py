@@ -17,15 +17,18 @@ from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
 from . import index
 from .chunk import Span, chunk_text
 from .clean import Article, clean
+from .dates import date_number
 from .embedding import Embedder
 from .index import IndexSpec
 from .load import RawArticle, Skipped, discover, load_path
+from .sentences import SentenceSpan, sentences_in, split_sentences
 from .settings import Settings
-from .store import DocumentRecord, Store
+from .sparse import up_to_date_index
+from .store import DocumentRecord, SentenceRow, Store
 
 logger = logging.getLogger(__name__)
 
-_EMBED_GROUP_PASSAGES = 256  # documents are embedded in groups of about this many passages
+_EMBED_GROUP_TEXTS = 1024  # documents are embedded in groups of about this many passages and sentences
 
 
 class Progress(Protocol):
@@ -52,6 +55,7 @@ class IngestReport:
     skipped: list[Skipped] = field(default_factory=list)
     repaired: list[str] = field(default_factory=list)
     passages_embedded: int = 0
+    sentences_embedded: int = 0
     embed_seconds: float = 0.0
     seconds: float = 0.0
 
@@ -81,7 +85,13 @@ class PendingDocument:
     article: Article
     content_hash: str
     spans: list[Span]
+    sentences: list[SentenceSpan]
     is_update: bool
+
+    @property
+    def texts(self) -> list[str]:
+        """What gets embedded: every passage, then every sentence."""
+        return [span.text for span in self.spans] + [sentence.text for sentence in self.sentences]
 
 
 class Ingestor:
@@ -113,6 +123,7 @@ class Ingestor:
             self.write(pending, report, progress)
             if sync:
                 report.removed = self.remove_missing(articles, files_read)
+            up_to_date_index(self.store, self.settings.store, rebuild=rebuild or report.changed)
         finally:
             if rebuild or report.changed:
                 self.store.mark_changed()
@@ -175,21 +186,25 @@ class Ingestor:
                 self.embedder.max_wordpieces,
             )
             pending.append(
-                PendingDocument(article, content_hash, spans, article.doc_id in stored_hashes)
+                PendingDocument(
+                    article, content_hash, spans, split_sentences(article.text), article.doc_id in stored_hashes
+                )
             )
         return pending
 
     def write(self, pending: list[PendingDocument], report: IngestReport, progress: Progress) -> None:
-        progress.start(sum(len(doc.spans) for doc in pending))
-        for group in groups_of_passages(pending, _EMBED_GROUP_PASSAGES):
-            texts = [span.text for doc in group for span in doc.spans]
+        progress.start(sum(len(doc.texts) for doc in pending))
+        for group in groups_of_texts(pending, _EMBED_GROUP_TEXTS):
+            texts = [text for doc in group for text in doc.texts]
             embed_started = time.perf_counter()
             vectors = iter(self.embedder.embed_passages(texts, on_batch=progress.advance))
             report.embed_seconds += time.perf_counter() - embed_started
-            report.passages_embedded += len(texts)
             for doc in group:
                 nodes = [passage_node(doc, number, span, next(vectors)) for number, span in enumerate(doc.spans)]
-                self.store.write_document(document_record(doc), doc.article.text, nodes)
+                sentences = [sentence_row(doc, number, next(vectors)) for number in range(len(doc.sentences))]
+                self.store.write_document(document_record(doc), doc.article.text, nodes, sentences)
+                report.passages_embedded += len(nodes)
+                report.sentences_embedded += len(sentences)
                 (report.updated if doc.is_update else report.added).append(doc.article.doc_id)
 
     def remove_missing(self, articles: list[Article], files_read: set[str]) -> list[str]:
@@ -205,12 +220,12 @@ class Ingestor:
         return removed
 
 
-def groups_of_passages(pending: list[PendingDocument], size: int) -> Iterable[list[PendingDocument]]:
+def groups_of_texts(pending: list[PendingDocument], size: int) -> Iterable[list[PendingDocument]]:
     group: list[PendingDocument] = []
     count = 0
     for doc in pending:
         group.append(doc)
-        count += len(doc.spans)
+        count += len(doc.texts)
         if count >= size:
             yield group
             group, count = [], 0
@@ -220,6 +235,7 @@ def groups_of_passages(pending: list[PendingDocument], size: int) -> Iterable[li
 
 def passage_node(doc: PendingDocument, number: int, span: Span, embedding: list[float]) -> TextNode:
     article = doc.article
+    held = sentences_in(doc.sentences, span.start, span.end)
     return TextNode(
         id_=index.chunk_id(article.doc_id, number),
         text=span.text,
@@ -234,8 +250,18 @@ def passage_node(doc: PendingDocument, number: int, span: Span, embedding: list[
             index.URL: article.url or "",
             index.PUBLISHED_AT: article.published_at or "",
             index.SOURCE: article.source or "",
+            index.PUBLISHED_ON: date_number(article.published_at),
+            index.FIRST_SENTENCE: held.start,
+            index.END_SENTENCE: held.stop,
         },
         relationships={NodeRelationship.SOURCE: RelatedNodeInfo(node_id=article.doc_id)},
+    )
+
+
+def sentence_row(doc: PendingDocument, number: int, embedding: list[float]) -> SentenceRow:
+    sentence = doc.sentences[number]
+    return SentenceRow(
+        index.sentence_id(doc.article.doc_id, number), sentence.start, sentence.end, sentence.text, embedding
     )
 
 

@@ -6,6 +6,7 @@ and the evaluation harness all import it from here. Each section reads flat vari
 """
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -67,6 +68,22 @@ class RetrievalSettings(BaseSettings):
     model_config = _section_config()
 
     top_k: int = Field(5, ge=1, le=50, description="Passages retrieved per question.")
+    retrieval_mode: Literal["hybrid", "dense", "sparse"] = Field(
+        "hybrid",
+        description="`hybrid`: BM25 and embedding search fused by reciprocal rank; `dense` or "
+        "`sparse` alone (for comparison).",
+    )
+    candidates: int = Field(
+        40, ge=1, le=500, description="Passages each of BM25 and embedding search contributes to fusion."
+    )
+    rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant: score = sum of 1 / (k + rank).")
+    duplicate_similarity: float = Field(
+        0.6,
+        ge=0,
+        le=1,
+        description="A passage sharing this share of its word triples with a better-ranked one is "
+        "a near-duplicate (a syndicated copy) and is left out of the results.",
+    )
 
 
 class AnsweringSettings(BaseSettings):
@@ -74,24 +91,21 @@ class AnsweringSettings(BaseSettings):
 
     min_evidence_score: float = Field(
         0.39,
-        description="Abstain when the best evidence sentence scores below this (cosine "
-        "similarity to the question, blended with key-term overlap). Chosen from the "
-        "sample facts: see README, Quality.",
+        description="Abstain when the best evidence sentence's support for the question is below "
+        "this (cosine similarity blended with key-term coverage). Chosen from the sample facts "
+        "and RealTime QA dev questions: see README, Quality.",
     )
     candidate_passages: int = Field(
         20,
         ge=1,
         le=100,
-        description="Passages whose sentences the extractive answerer reads (at least top_k).",
-    )
-    scored_sentences: int = Field(
-        24,
-        ge=1,
-        description="Sentences, pre-ranked by passage score and key-term overlap, that are "
-        "embedded and scored against the question.",
+        description="Best-ranked passages whose sentences the extractive answerer weighs (at least top_k).",
     )
     max_answer_sentences: int = Field(
         2, ge=1, le=5, description="Most sentences the extractive answer quotes."
+    )
+    max_list_sentences: int = Field(
+        4, ge=1, le=8, description="Most sentences it quotes for a question asking for several things."
     )
     max_question_chars: int = Field(
         1000, ge=10, description="Longer questions are rejected with a 422."

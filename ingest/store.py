@@ -1,8 +1,10 @@
-"""Chroma, the one store: a passage collection (through llama-index) and a document collection.
+"""Chroma, the one store: passages (through llama-index), sentences and documents.
 
 The document collection holds each article's cleaned text and metadata, so that an embedded
-database and a Chroma server hold everything Dossier needs, with no second store to keep in
-step. Its vector is the mean of the document's passage vectors.
+database and a Chroma server hold everything Dossier needs; its vector is the mean of the
+document's passage vectors. The sentence collection holds every sentence's vector, computed
+once at ingest, so that answering a question embeds only the question. The BM25 index
+(`sparse.py`) is derived from the passages and rebuilt from them whenever it is out of step.
 """
 
 import logging
@@ -34,6 +36,17 @@ def _chroma_settings() -> ChromaSettings:
 GENERATION_FILE = "index-generation"
 _PAGE = 5000
 _COSINE = {"hnsw": {"space": "cosine"}}
+
+
+@dataclass(frozen=True)
+class SentenceRow:
+    """One embedded sentence of a document, as written to the sentence collection."""
+
+    id: str
+    start: int
+    end: int
+    text: str
+    embedding: list[float]
 
 
 @dataclass
@@ -101,17 +114,22 @@ def read_generation(settings: StoreSettings) -> str:
         return ""
 
 
-def all_metadatas(collection, page: int = _PAGE) -> list[dict]:
-    """Every record's metadata, a page at a time: one large `get` exceeds SQLite's variable limit."""
-    metadatas: list[dict] = []
+def paged_get(collection, include: list[str], page: int = _PAGE) -> dict[str, list]:
+    """Every record of a collection, a page at a time: one large `get` exceeds SQLite's variable limit."""
+    result: dict[str, list] = {"ids": [], **{key: [] for key in include}}
     try:
         while True:
-            batch = collection.get(include=["metadatas"], limit=page, offset=len(metadatas))["metadatas"]
-            metadatas.extend(batch)
-            if len(batch) < page:
-                return metadatas
+            batch = collection.get(include=include, limit=page, offset=len(result["ids"]))
+            for key, values in result.items():
+                values.extend(batch[key])
+            if len(batch["ids"]) < page:
+                return result
     except chromadb.errors.ChromaError as exc:
         raise StoreUnavailableError(f"Cannot read the collection {collection.name}: {exc}") from exc
+
+
+def all_metadatas(collection, page: int = _PAGE) -> list[dict]:
+    return paged_get(collection, ["metadatas"], page)["metadatas"]
 
 
 class Store:
@@ -122,8 +140,10 @@ class Store:
         self.settings = settings
         self.chunks_name = settings.collection
         self.documents_name = index.documents_collection_name(settings.collection)
+        self.sentences_name = index.sentences_collection_name(settings.collection)
         self._chunks = None
         self._documents = None
+        self._sentences = None
         self._vector_store: ChromaVectorStore | None = None
 
     @classmethod
@@ -165,17 +185,20 @@ class Store:
             self._documents = self.client.get_or_create_collection(
                 self.documents_name, configuration=_COSINE, embedding_function=None
             )
+            self._sentences = self.client.get_or_create_collection(
+                self.sentences_name, configuration=_COSINE, embedding_function=None
+            )
         except Exception as exc:
             raise StoreUnavailableError(f"Cannot open the Chroma collections: {exc}") from exc
 
     def drop(self) -> None:
-        """Delete both collections (for a rebuild)."""
-        for name in (self.chunks_name, self.documents_name):
+        """Delete the collections (for a rebuild)."""
+        for name in (self.chunks_name, self.documents_name, self.sentences_name):
             try:
                 self.client.delete_collection(name)
             except chromadb.errors.NotFoundError:
                 pass
-        self._chunks = self._documents = self._vector_store = None
+        self._chunks = self._documents = self._sentences = self._vector_store = None
 
     def close(self) -> None:
         self.client.close()
@@ -212,17 +235,54 @@ class Store:
         return DocumentRecord.from_metadata(result["metadatas"][0]), result["documents"][0]
 
     def chunk_ownership(self) -> dict[str, set[str]]:
-        """Each document id found among the passages, with the content hashes its passages carry."""
+        """Each document id found among passages and sentences, with the content hashes they carry."""
         owners: dict[str, set[str]] = {}
-        for metadata in all_metadatas(self._chunks):
-            owners.setdefault(metadata[index.DOC_ID], set()).add(metadata[index.CONTENT_HASH])
+        for collection in (self._chunks, self._sentences):
+            for metadata in all_metadatas(collection):
+                owners.setdefault(metadata[index.DOC_ID], set()).add(metadata[index.CONTENT_HASH])
         return owners
+
+    def passage_rows(self, with_text: bool = True) -> dict[str, list]:
+        """Ids, metadatas (and texts) of every passage: what the BM25 index is built from."""
+        return paged_get(self._chunks, ["documents", "metadatas"] if with_text else ["metadatas"])
+
+    def sentences(self, ids: list[str]) -> dict[str, tuple[str, int, int, np.ndarray]]:
+        """Text, start, end and vector of the sentences with these ids."""
+        if not ids:
+            return {}
+        found = self._sentences.get(ids=ids, include=["documents", "metadatas", "embeddings"])
+        return {
+            sentence_id: (text, metadata[index.START_CHAR], metadata[index.END_CHAR], np.asarray(vector))
+            for sentence_id, text, metadata, vector in zip(
+                found["ids"], found["documents"], found["metadatas"], found["embeddings"], strict=True
+            )
+        }
+
+    def passages(self, ids: list[str]) -> list[TextNode]:
+        return self.vector_store.get_nodes(node_ids=ids) if ids else []
 
     # -- writing ---------------------------------------------------------------------------
 
-    def write_document(self, record: DocumentRecord, text: str, nodes: list[TextNode]) -> None:
-        """Replace a document's passages, then write its record last: the record marks it whole."""
+    def write_document(
+        self, record: DocumentRecord, text: str, nodes: list[TextNode], sentences: list[SentenceRow]
+    ) -> None:
+        """Replace a document's passages and sentences, then write its record last: it marks it whole."""
         self.delete_chunks(record.doc_id)
+        if sentences:
+            self._sentences.add(
+                ids=[s.id for s in sentences],
+                embeddings=[s.embedding for s in sentences],
+                documents=[s.text for s in sentences],
+                metadatas=[
+                    {
+                        index.DOC_ID: record.doc_id,
+                        index.CONTENT_HASH: record.content_hash,
+                        index.START_CHAR: s.start,
+                        index.END_CHAR: s.end,
+                    }
+                    for s in sentences
+                ],
+            )
         self.vector_store.add(nodes)
         mean = np.mean([node.embedding for node in nodes], axis=0)
         mean = mean / (np.linalg.norm(mean) or 1.0)
@@ -234,7 +294,9 @@ class Store:
         )
 
     def delete_chunks(self, doc_id: str) -> None:
+        """Delete a document's passages and sentences."""
         self._chunks.delete(where={index.DOC_ID: doc_id})
+        self._sentences.delete(where={index.DOC_ID: doc_id})
 
     def delete_document(self, doc_id: str) -> None:
         """Remove the record first, so a crash half-way leaves only orphan passages to repair."""

@@ -1,48 +1,117 @@
 """Answer: an extractive answer built from the retrieved sentences that best answer a question.
 
 Each sentence of the answer is quoted verbatim from an article and followed by its citation
-marker, so every claim can be checked at its offsets. Without evidence strong enough, it
-abstains rather than guess.
+marker, so every claim can be checked at its offsets. Sentences are ranked by their support
+for the question (meaning and key terms, `support.py`), the rank of their passage, and whether
+they hold the kind of thing asked for: a number for "how many", a date for "when". Without
+evidence strong enough, it abstains rather than guess.
 """
 
 import re
 from dataclasses import dataclass
 
-import numpy as np
-from nltk.stem import PorterStemmer
-
-from ingest.embedding import Embedder
 from ingest.settings import AnsweringSettings
+from ingest.sparse import SparseIndex
+from ingest.store import Store
 
 from .retrieve import Passage
-from .sentences import Sentence, unique_sentences
+from .sentences import Sentence, sentences_of
+from .support import Support, SupportCheck, key_terms, numbers_in
 
 ABSTENTION = "The sources do not say: no ingested article answers this question."
 
-# How the evidence score blends its signals; weights set on the sample facts (README, Quality).
-SEMANTIC_WEIGHT = 0.7
-LEXICAL_WEIGHT = 0.3
-_REDUNDANT_SIMILARITY = 0.85  # a second sentence this close to the first adds nothing
-_SECOND_SENTENCE_RATIO = 0.9  # a second sentence must score within 10% of the best
+# Ranking signals beside support, chosen on the sample facts and RealTime QA dev (README, Quality).
+RANK_WEIGHT = 0.06  # a sentence of the best passage gains this much, of the fifth a fifth of it
+RECENCY_MARGIN = 0.03  # "latest" questions: the newest of the sentences this close to the best wins
+_REDUNDANT_SIMILARITY = 0.85  # a second sentence this close to one already chosen adds nothing
+_RUNNER_UP_RATIO = 0.9  # a further sentence must score within 10% of the best...
+_LIST_RUNNER_UP_RATIO = 0.8  # ...or 20% when the question asks for several things
+_OTHER_SOURCE_RATIO = 0.75  # "both articles": the other article's best, when this close
 
-_STOPWORDS = frozenset(
-    """a an the and or but if of to in on at by for with from as is are was were be been being
-    do does did done has have had having what which who whom whose when where why how that this
-    these those it its their there they them he she his her we our you your i me my not no yes
-    about into over under than then so such can could would should will shall may might must
-    any all some many much more most other same own just also only very s t did say said tell
-    told according article articles source sources""".split()
+_QUANTITY = re.compile(
+    r"\bhow (many|much|long|far|old|big|large|often|high|tall)\b|"
+    r"\b(number|amount|percentage|percent|proportion|rate|value|total|figure|cost|price|population|gdp|growth|sum)\b",
+    re.IGNORECASE,
 )
-
-
-_STEMMER = PorterStemmer()
+_NUMBER_WORDS = re.compile(
+    r"\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
+    r"hundred|thousand|million|billion|trillion|dozen|half|double|twice|percent)\b|%",
+    re.IGNORECASE,
+)
+_MONEY_QUESTION = re.compile(
+    r"\bhow much (money|funding|cash)\b|\bhow much (\w+ ){0,6}(cost|pay|paid|spend|spent|invest|pledge|raise|earn|owe)|"
+    r"\b(cost|price|budget|funding|investment|loan|salary|revenue|profits?|fine|pledge)\b",
+    re.IGNORECASE,
+)
+_MONEY = re.compile(
+    r"[$€£¥₹]|\b(dollars?|euros?|pounds?|yen|rupees?|crores?|lakhs?|yuan|usd|inr|jpy|eur|gbp)\b", re.IGNORECASE
+)
+_PERCENT_QUESTION = re.compile(r"\b(what|which) (percentage|percent|share|proportion)\b|\bhow many percent", re.IGNORECASE)
+_PERCENT = re.compile(r"%|\bper ?cent\b|\bpercentage points?\b|\b(half|third|quarter)\b", re.IGNORECASE)
+_TIME_QUESTION = re.compile(
+    r"^\s*when\b|\b(what|which)\b(\s+\w+){0,2}?\s+(dates?|days?|years?|months?|time)\b", re.IGNORECASE
+)
+_TIME = re.compile(
+    r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\b|\b(19|20)\d{2}\b|"
+    r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|today|yesterday|tomorrow|tonight|"
+    r"week|month|year|decade|century|spring|summer|autumn|fall|winter|morning|evening|night)s?\b|"
+    r"\b\d{1,2}(st|nd|rd|th)\b|\b\d{1,2}:\d{2}\b",
+    re.IGNORECASE,
+)
+_LIST = re.compile(
+    # "Which countries", "Which Japanese practices", "Which three pillars": a plural right after
+    # which/what or after a name or number (not "Which company manufactures": there a verb).
+    r"^\s*(\w+\s+)?(which|what)\s+((?-i:[A-Z])\w+\s+|(two|three|four|five|six|\d+)\s+)?"
+    r"(?!(does|has|was|is|goes)\b)\w{2,}[^s\W]s\b(?!\s+(is|was)\b)|"
+    r"^\s*what\s+(are|were)\b|^\s*(list|name)\b",
+    re.IGNORECASE,
+)
+_BOTH_SOURCES = re.compile(r"\b(both|each of the|the two) (articles?|reports?|sources?|stories)\b", re.IGNORECASE)
+_RECENT = re.compile(r"\b(latest|most recent|recently|recent|newest|current|currently|now|this week|today)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
+class QuestionShape:
+    """What kind of answer a question asks for, from its wording."""
+
+    wants_quantity: bool
+    wants_money: bool
+    wants_percent: bool
+    wants_time: bool
+    wants_list: bool
+    wants_both_sources: bool
+    wants_recent: bool
+
+    @classmethod
+    def of(cls, question: str) -> "QuestionShape":
+        return cls(
+            wants_quantity=bool(_QUANTITY.search(question)),
+            wants_money=bool(_QUANTITY.search(question) and _MONEY_QUESTION.search(question)),
+            wants_percent=bool(_PERCENT_QUESTION.search(question)),
+            wants_time=bool(_TIME_QUESTION.search(question)),
+            wants_list=bool(_LIST.search(question)),
+            wants_both_sources=bool(_BOTH_SOURCES.search(question)),
+            wants_recent=bool(_RECENT.search(question)),
+        )
+
+    def fits(self, sentence: str, question: str) -> bool:
+        """Whether a sentence holds the kind of thing asked for (a figure, a sum, a share, a time)."""
+        if self.wants_money and not _MONEY.search(sentence):
+            return False
+        if self.wants_percent and not _PERCENT.search(sentence):
+            return False
+        if self.wants_quantity:
+            new_numbers = numbers_in(sentence) - numbers_in(question)
+            if not new_numbers and not _NUMBER_WORDS.search(sentence):
+                return False
+        return not self.wants_time or bool(_TIME.search(sentence))
+
+
+@dataclass(frozen=True, eq=False)
 class Evidence:
     sentence: Sentence
-    score: float
-    embedding: np.ndarray
+    support: Support  # how well the sentence answers the question (compared with the threshold)
+    score: float  # the ranking score: support plus passage rank
 
 
 @dataclass(frozen=True)
@@ -50,24 +119,7 @@ class Answer:
     text: str
     abstained: bool
     evidence: list[Evidence]  # the cited sentences, in answer order
-    best_score: float
-
-
-def key_terms(text: str) -> set[str]:
-    """Content words of a text, lower-cased and lightly stemmed."""
-    words = re.findall(r"[\w’'-]+", text.lower())
-    return {stem(word) for word in words if word not in _STOPWORDS and len(word) > 1}
-
-
-def stem(word: str) -> str:
-    return _STEMMER.stem(word.strip("’'-"))
-
-
-def lexical_overlap(question_terms: set[str], sentence: str) -> float:
-    """Share of the question's key terms that the sentence contains."""
-    if not question_terms:
-        return 0.0
-    return len(question_terms & key_terms(sentence)) / len(question_terms)
+    best_score: float  # the best fitting sentence's support: what the threshold is compared with
 
 
 class ExtractiveAnswerer:
@@ -75,51 +127,85 @@ class ExtractiveAnswerer:
 
     name = "extractive"
 
-    def __init__(self, embedder: Embedder, settings: AnsweringSettings) -> None:
-        self.embedder = embedder
+    def __init__(self, store: Store, sparse: SparseIndex, settings: AnsweringSettings) -> None:
+        self.store = store
+        self.sparse = sparse  # its IDF weighs the question's key terms
         self.settings = settings
 
-    def score(self, question: str, query_embedding: list[float], passages: list[Passage]) -> list[Evidence]:
+    def rank(self, question: str, query_embedding: list[float], passages: list[Passage]) -> list[Evidence]:
+        """Sentences of the passages that fit the question's shape, best first."""
+        check = SupportCheck(question, query_embedding, self.sparse.idf)
+        shape = QuestionShape.of(question)
+        ranked = []
+        for sentence in sentences_of(passages, self.store):
+            if not shape.fits(sentence.text, question):
+                continue
+            support = check.score(sentence.text, sentence.vector)
+            prior = RANK_WEIGHT / (1 + sentence.passage_rank)
+            ranked.append(Evidence(sentence, support, support.score + prior))
+        ranked.sort(key=lambda evidence: evidence.score, reverse=True)
+        return newest_first_when_close(ranked) if shape.wants_recent else ranked
+
+    def select(self, ranked: list[Evidence], question: str) -> list[Evidence]:
+        """The best sentence, plus close runners-up that add to it.
+
+        A runner-up must answer a part of the question the chosen sentences leave out (one of
+        its key terms they lack) or, for a question asking for several things, say something
+        new; "both articles" questions also take the other article's best sentence.
+        """
+        shape = QuestionShape.of(question)
+        best = ranked[0]
+        limit = self.settings.max_list_sentences if shape.wants_list else self.settings.max_answer_sentences
+        ratio = _LIST_RUNNER_UP_RATIO if shape.wants_list else _RUNNER_UP_RATIO
+        chosen = [best]
+        if shape.wants_both_sources:
+            other = next((e for e in ranked if e.sentence.doc_id != best.sentence.doc_id), None)
+            if other and other.score >= best.score * _OTHER_SOURCE_RATIO and self.strong_enough(other):
+                chosen.append(other)
         terms = key_terms(question)
-        sentences = self.shortlist(unique_sentences(passages), terms)
-        if not sentences:
-            return []
-        vectors = np.asarray(self.embedder.embed_passages([s.text for s in sentences]))
-        semantic = vectors @ np.asarray(query_embedding)
-        scored = [
-            Evidence(
-                sentence,
-                float(SEMANTIC_WEIGHT * sim + LEXICAL_WEIGHT * lexical_overlap(terms, sentence.text)),
-                vector,
-            )
-            for sentence, sim, vector in zip(sentences, semantic, vectors, strict=True)
-        ]
-        return sorted(scored, key=lambda evidence: evidence.score, reverse=True)
-
-    def shortlist(self, sentences: list[Sentence], terms: set[str]) -> list[Sentence]:
-        """The sentences worth embedding: from strong passages, or sharing the question's terms."""
-        def prescore(sentence: Sentence) -> float:
-            return sentence.passage.score + lexical_overlap(terms, sentence.text)
-
-        return sorted(sentences, key=prescore, reverse=True)[: self.settings.scored_sentences]
-
-    def select(self, ranked: list[Evidence]) -> list[Evidence]:
-        """The best sentence, plus close runners-up that add something new."""
-        chosen = [ranked[0]]
         for candidate in ranked[1:]:
-            if len(chosen) >= self.settings.max_answer_sentences:
+            if len(chosen) >= limit or candidate.score < best.score * ratio:
                 break
-            if candidate.score < ranked[0].score * _SECOND_SENTENCE_RATIO:
-                break
-            if all(float(candidate.embedding @ c.embedding) < _REDUNDANT_SIMILARITY for c in chosen):
+            if any(candidate is c for c in chosen) or not self.strong_enough(candidate):
+                continue
+            if shape.wants_list and adds_something(candidate, chosen):
+                chosen.append(candidate)
+            elif answers_more_of(terms, candidate, chosen):
                 chosen.append(candidate)
         return chosen
 
+    def strong_enough(self, evidence: Evidence) -> bool:
+        return evidence.support.score >= self.settings.min_evidence_score
+
     def answer(self, question: str, query_embedding: list[float], passages: list[Passage]) -> Answer:
-        ranked = self.score(question, query_embedding, passages)
-        best = ranked[0].score if ranked else 0.0
-        if best < self.settings.min_evidence_score:
+        ranked = self.rank(question, query_embedding, passages)
+        best = max((evidence.support.score for evidence in ranked), default=0.0)
+        if not ranked or not self.strong_enough(ranked[0]):
             return Answer(ABSTENTION, True, [], best)
-        chosen = self.select(ranked)
+        chosen = self.select(ranked, question)
         text = " ".join(f"{e.sentence.text} [{n}]" for n, e in enumerate(chosen, start=1))
         return Answer(text, False, chosen, best)
+
+
+def adds_something(candidate: Evidence, chosen: list[Evidence]) -> bool:
+    """Not a paraphrase of a chosen sentence, and says something the chosen ones do not."""
+    if any(float(candidate.sentence.vector @ c.sentence.vector) >= _REDUNDANT_SIMILARITY for c in chosen):
+        return False
+    said = set().union(*(key_terms(c.sentence.text) for c in chosen))
+    return bool(key_terms(candidate.sentence.text) - said)
+
+
+def answers_more_of(terms: set[str], candidate: Evidence, chosen: list[Evidence]) -> bool:
+    """Holds a key term of the question that none of the chosen sentences holds."""
+    covered = set().union(*(key_terms(c.sentence.text) for c in chosen))
+    return bool((terms & key_terms(candidate.sentence.text)) - covered)
+
+
+def newest_first_when_close(ranked: list[Evidence]) -> list[Evidence]:
+    """Among the sentences within RECENCY_MARGIN of the best, the newest article's come first."""
+    if not ranked:
+        return ranked
+    close = [e for e in ranked if e.score >= ranked[0].score - RECENCY_MARGIN]
+    rest = ranked[len(close) :]
+    close.sort(key=lambda e: (e.sentence.passage.published_at or "", e.score), reverse=True)
+    return close + rest

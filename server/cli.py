@@ -109,8 +109,9 @@ def ingest(paths: tuple[Path, ...], sync: bool, rebuild: bool) -> None:
         console.print(f"repaired {doc_id}: an earlier run was interrupted; it is ingested again")
     rate = report.passages_embedded / report.embed_seconds if report.embed_seconds else 0
     out.print(
-        f"{report.summary()}; {report.passages_embedded} passages embedded"
-        + (f" ({rate:.1f}/s)" if rate else "")
+        f"{report.summary()}; {report.passages_embedded} passages and "
+        f"{report.sentences_embedded} sentences embedded"
+        + (f" ({rate:.1f} passages/s)" if rate else "")
         + f" in {report.seconds:.1f}s"
     )
     if not report.succeeded:
@@ -141,12 +142,22 @@ def serve(host: str | None, port: int | None) -> None:
 @main.command()
 @click.argument("question")
 @click.option("-k", "--top-k", type=click.IntRange(1, 50), help="Passages to retrieve.")
+@click.option("--doc", "doc_ids", multiple=True, help="Answer only from this document id (repeat for several).")
+@click.option("--source", help="Answer only from articles of this source.")
+@click.option("--from", "published_from", type=click.DateTime(["%Y-%m-%d"]), help="Only articles published on or after YYYY-MM-DD.")
+@click.option("--to", "published_to", type=click.DateTime(["%Y-%m-%d"]), help="Only articles published on or before YYYY-MM-DD.")
 @click.option("--json", "as_json", is_flag=True, help="Print the API's JSON response.")
 @click.option("--url", help="Ask a running Dossier server (e.g. http://127.0.0.1:8000) instead.")
-def ask(question: str, top_k: int | None, as_json: bool, url: str | None) -> None:
+def ask(question, top_k, doc_ids, source, published_from, published_to, as_json, url) -> None:
     """Ask a question; prints the answer and its citations."""
-    body = {"question": question, "top_k": top_k}
-    result = remote("POST", url, "/v1/ask", json=body) if url else local_ask(question, top_k)
+    filters = {
+        "doc_ids": list(doc_ids),
+        "source": source,
+        "published_from": published_from.date().isoformat() if published_from else None,
+        "published_to": published_to.date().isoformat() if published_to else None,
+    }
+    body = {"question": question, "top_k": top_k, "filters": filters}
+    result = remote("POST", url, "/v1/ask", json=body) if url else local_ask(body)
     if as_json:
         out.print_json(data=result)
         return
@@ -154,7 +165,7 @@ def ask(question: str, top_k: int | None, as_json: bool, url: str | None) -> Non
     for citation in result["citations"]:
         date = f", {citation['published_at']}" if citation["published_at"] else ""
         out.print(
-            f"\n[{citation['id']}] {citation['title']}{date}\n"
+            f"\n[{citation['id']}] {citation['title']}{date} (support {citation['support']:.2f})\n"
             f"    {citation['doc_id']} chars {citation['start_char']}-{citation['end_char']}: "
             f"“{citation['quote']}”"
         )
@@ -189,14 +200,18 @@ def local_service():
     return IndexHandle(settings, Embedder(settings.embedding)).service()
 
 
-def local_ask(question: str, top_k: int | None) -> dict:
+def local_ask(body: dict) -> dict:
+    from pydantic import ValidationError
+
     from .routes.ask import ask_question
     from .schemas import AskRequest
 
     try:
-        request = AskRequest(question=question, top_k=top_k)
-    except ValueError as exc:
-        raise CommandError("The question is empty.") from exc
+        request = AskRequest.model_validate(body)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "request"
+        raise CommandError(f"{where}: {first['msg'].removeprefix('Value error, ')}.") from exc
     service = local_service()
     return ask_question(request, service).model_dump()
 

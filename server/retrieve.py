@@ -1,18 +1,28 @@
-"""Retrieve: the passages most similar to a question, through llama-index over Chroma.
+"""Retrieve: the passages that best match a question, by meaning and by keywords.
 
-The retriever is a small protocol so that hybrid retrieval can replace dense search later.
+Dense search goes through llama-index over Chroma; keyword search through the BM25 index
+beside it (`ingest/sparse.py`). The two rankings are fused by reciprocal rank fusion, written
+here in a few lines rather than with llama-index's QueryFusionRetriever: that one re-embeds
+the query per retriever and runs asynchronously, while here the question is embedded once and
+both searches must honour the same filters. Near-duplicate passages (syndicated copies of one
+wire story) are then dropped so that they do not crowd the results.
 """
 
 import math
-from dataclasses import dataclass
+import re
+from dataclasses import asdict, dataclass, replace
 from typing import Protocol
 
 from llama_index.core import VectorStoreIndex
-from llama_index.core.schema import NodeWithScore, QueryBundle
+from llama_index.core.schema import BaseNode, QueryBundle
 
 from ingest import index
 from ingest.embedding import Embedder
+from ingest.settings import RetrievalSettings
+from ingest.sparse import SparseIndex
 from ingest.store import Store
+
+from .filters import SearchFilters
 
 
 @dataclass(frozen=True)
@@ -27,29 +37,24 @@ class Passage:
     text: str
     start_char: int
     end_char: int
-    score: float
+    score: float  # the fused score: higher is better, comparable within one result list only
+    dense_score: float | None = None  # cosine similarity to the question, when dense search found it
+    sparse_score: float | None = None  # BM25 score, when keyword search found it
+    sentences: range = range(0)  # indices of the document's sentences this passage holds
+
+    def to_dict(self) -> dict:
+        """The passage as the API shows it."""
+        return {key: value for key, value in asdict(self).items() if key != "sentences"}
 
 
 class Retriever(Protocol):
-    def retrieve(self, question: str, query_embedding: list[float], top_k: int) -> list[Passage]: ...
+    def retrieve(
+        self, question: str, query_embedding: list[float], top_k: int, filters: SearchFilters
+    ) -> list[Passage]: ...
 
 
-class DenseRetriever:
-    """Top-k passages by cosine similarity of MiniLM embeddings."""
-
-    def __init__(self, store: Store, embedder: Embedder) -> None:
-        self._index = VectorStoreIndex.from_vector_store(
-            store.vector_store, embed_model=embedder.llama_embedding
-        )
-
-    def retrieve(self, question: str, query_embedding: list[float], top_k: int) -> list[Passage]:
-        retriever = self._index.as_retriever(similarity_top_k=top_k)
-        results = retriever.retrieve(QueryBundle(query_str=question, embedding=query_embedding))
-        return [to_passage(result) for result in results]
-
-
-def to_passage(result: NodeWithScore) -> Passage:
-    node, metadata = result.node, result.node.metadata
+def to_passage(node: BaseNode, **scores: float | None) -> Passage:
+    metadata = node.metadata
     return Passage(
         chunk_id=node.node_id,
         doc_id=metadata[index.DOC_ID],
@@ -59,7 +64,9 @@ def to_passage(result: NodeWithScore) -> Passage:
         text=node.get_content(),
         start_char=node.start_char_idx,
         end_char=node.end_char_idx,
-        score=cosine_from_chroma(result.score),
+        score=0.0,
+        sentences=range(metadata.get(index.FIRST_SENTENCE, 0), metadata.get(index.END_SENTENCE, 0)),
+        **scores,
     )
 
 
@@ -68,3 +75,127 @@ def cosine_from_chroma(score: float | None) -> float:
     if not score:
         return 0.0
     return round(1.0 + math.log(score), 6)
+
+
+class DenseRetriever:
+    """Passages by cosine similarity of MiniLM embeddings."""
+
+    def __init__(self, store: Store, embedder: Embedder) -> None:
+        self._index = VectorStoreIndex.from_vector_store(store.vector_store, embed_model=embedder.llama_embedding)
+
+    def retrieve(
+        self, question: str, query_embedding: list[float], top_k: int, filters: SearchFilters
+    ) -> list[Passage]:
+        retriever = self._index.as_retriever(similarity_top_k=top_k, filters=filters.metadata_filters())
+        results = retriever.retrieve(QueryBundle(query_str=question, embedding=query_embedding))
+        return [
+            with_score(to_passage(r.node, dense_score=cosine_from_chroma(r.score)), cosine_from_chroma(r.score))
+            for r in results
+        ]
+
+
+class SparseRetriever:
+    """Passages by BM25 over their words (and their article's title)."""
+
+    def __init__(self, store: Store, sparse: SparseIndex) -> None:
+        self.store = store
+        self.sparse = sparse
+
+    def retrieve(
+        self, question: str, query_embedding: list[float], top_k: int, filters: SearchFilters
+    ) -> list[Passage]:
+        hits = self.sparse.search(question, top_k, filters.mask(self.sparse.table))
+        ids = [self.sparse.table.ids[position] for position, _ in hits]
+        nodes = {node.node_id: node for node in self.store.passages(ids)}
+        return [
+            with_score(to_passage(nodes[chunk_id], sparse_score=round(score, 4)), score)
+            for chunk_id, (_, score) in zip(ids, hits, strict=True)
+            if chunk_id in nodes  # only a passage deleted since the BM25 index was loaded is missing
+        ]
+
+
+class HybridRetriever:
+    """Dense and BM25 rankings fused by reciprocal rank, near-duplicates removed."""
+
+    def __init__(self, dense: DenseRetriever, sparse: SparseRetriever, settings: RetrievalSettings) -> None:
+        self.dense = dense
+        self.sparse = sparse
+        self.settings = settings
+
+    def retrieve(
+        self, question: str, query_embedding: list[float], top_k: int, filters: SearchFilters
+    ) -> list[Passage]:
+        pool = max(top_k, self.settings.candidates)
+        rankings = [
+            self.dense.retrieve(question, query_embedding, pool, filters),
+            self.sparse.retrieve(question, query_embedding, pool, filters),
+        ]
+        fused = reciprocal_rank_fusion(rankings, self.settings.rrf_k)
+        return without_near_duplicates(fused, self.settings.duplicate_similarity)[:top_k]
+
+
+class DeduplicatingRetriever:
+    """One search alone (dense or BM25), with near-duplicates removed like the hybrid's."""
+
+    def __init__(self, inner: DenseRetriever | SparseRetriever, settings: RetrievalSettings) -> None:
+        self.inner = inner
+        self.settings = settings
+
+    def retrieve(
+        self, question: str, query_embedding: list[float], top_k: int, filters: SearchFilters
+    ) -> list[Passage]:
+        found = self.inner.retrieve(question, query_embedding, max(top_k, self.settings.candidates), filters)
+        return without_near_duplicates(found, self.settings.duplicate_similarity)[:top_k]
+
+
+def with_score(passage: Passage, score: float) -> Passage:
+    return replace(passage, score=round(score, 6))
+
+
+def reciprocal_rank_fusion(rankings: list[list[Passage]], k: int) -> list[Passage]:
+    """Sum of 1 / (k + rank) over the rankings that found a passage (Cormack et al., 2009)."""
+    scores: dict[str, float] = {}
+    merged: dict[str, Passage] = {}
+    for ranking in rankings:
+        for rank, passage in enumerate(ranking, start=1):
+            scores[passage.chunk_id] = scores.get(passage.chunk_id, 0.0) + 1.0 / (k + rank)
+            known = merged.get(passage.chunk_id)
+            merged[passage.chunk_id] = passage if known is None else replace(
+                known,
+                dense_score=known.dense_score if known.dense_score is not None else passage.dense_score,
+                sparse_score=known.sparse_score if known.sparse_score is not None else passage.sparse_score,
+            )
+    ordered = sorted(merged, key=lambda chunk_id: scores[chunk_id], reverse=True)
+    return [with_score(merged[chunk_id], scores[chunk_id]) for chunk_id in ordered]
+
+
+def word_triples(text: str) -> set[tuple[str, ...]]:
+    words = re.findall(r"\w+", text.lower())
+    return {tuple(words[i : i + 3]) for i in range(len(words) - 2)}
+
+
+def without_near_duplicates(passages: list[Passage], threshold: float) -> list[Passage]:
+    """Drop each passage most of whose word triples a better-ranked passage of another document has."""
+    kept: list[tuple[Passage, set]] = []
+    for passage in passages:
+        triples = word_triples(passage.text)
+        if not any(
+            other.doc_id != passage.doc_id and shared_share(triples, seen) >= threshold for other, seen in kept
+        ):
+            kept.append((passage, triples))
+    return [passage for passage, _ in kept]
+
+
+def shared_share(own: set, other: set) -> float:
+    """Share of a passage's word triples that another passage has too."""
+    return len(own & other) / len(own) if own else 0.0
+
+
+def make_retriever(store: Store, embedder: Embedder, sparse: SparseIndex, settings: RetrievalSettings) -> Retriever:
+    dense = DenseRetriever(store, embedder)
+    keyword = SparseRetriever(store, sparse)
+    if settings.retrieval_mode == "dense":
+        return DeduplicatingRetriever(dense, settings)
+    if settings.retrieval_mode == "sparse":
+        return DeduplicatingRetriever(keyword, settings)
+    return HybridRetriever(dense, keyword, settings)

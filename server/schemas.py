@@ -1,11 +1,37 @@
 """Request and response bodies of the HTTP API (they are also its OpenAPI schema)."""
 
-from pydantic import BaseModel, Field, field_validator
+from datetime import date
+
+from pydantic import BaseModel, Field, field_validator, model_validator
+
+from .filters import SearchFilters
+
+
+class Filters(BaseModel):
+    """What the answer may come from; every filter given must hold."""
+
+    doc_ids: list[str] = Field(default_factory=list, description="Only these documents.")
+    source: str | None = Field(None, description="Only articles from this source (exact match).")
+    published_from: date | None = Field(None, description="Only articles published on or after this date.")
+    published_to: date | None = Field(None, description="Only articles published on or before this date.")
+
+    @model_validator(mode="after")
+    def range_in_order(self) -> "Filters":
+        if self.published_from and self.published_to and self.published_from > self.published_to:
+            raise ValueError("published_from is after published_to")
+        return self
+
+    def to_search_filters(self) -> SearchFilters:
+        return SearchFilters(tuple(self.doc_ids), self.source or None, self.published_from, self.published_to)
 
 
 class AskRequest(BaseModel):
     question: str = Field(description="The question, in plain language.", examples=["What did Motegi brief Jaishankar on?"])
     top_k: int | None = Field(None, ge=1, le=50, description="Passages to retrieve; default from settings.")
+    filters: Filters = Field(
+        default_factory=Filters,
+        description="Restrict the sources; articles without a known date never match a date range.",
+    )
 
     @field_validator("question")
     @classmethod
@@ -25,7 +51,11 @@ class Citation(BaseModel):
     quote: str = Field(description="Exactly `text[start_char:end_char]` of the document's text.")
     start_char: int
     end_char: int
-    score: float = Field(description="How strongly the quote answers the question (0 to 1).")
+    support: float = Field(
+        description="How well the quote answers the question, 0 to 1: meaning and key terms, cut for "
+        "numbers of the question it lacks (the support check). Answers need at least the "
+        "abstention threshold."
+    )
 
 
 class AskResponse(BaseModel):
@@ -33,6 +63,9 @@ class AskResponse(BaseModel):
     abstained: bool = Field(description="True when the sources do not answer the question.")
     citations: list[Citation]
     answerer: str = Field(description="What produced the answer: `extractive`, or an LLM's name.")
+    evidence_score: float = Field(
+        description="Support of the best evidence found; below the abstention threshold the answer abstains."
+    )
     timings_ms: dict[str, float]
 
 
@@ -46,7 +79,9 @@ class Passage(BaseModel):
     text: str = Field(description="Exactly `text[start_char:end_char]` of the document's text.")
     start_char: int
     end_char: int
-    score: float = Field(description="Cosine similarity to the query.")
+    score: float = Field(description="Fused rank score (reciprocal rank fusion): higher is better.")
+    dense_score: float | None = Field(description="Cosine similarity to the query, when embedding search found it.")
+    sparse_score: float | None = Field(description="BM25 score, when keyword search found it.")
 
 
 class SearchResponse(BaseModel):

@@ -1,16 +1,16 @@
-"""Sentences of a passage, with offsets into the document, for quoting exactly."""
+"""The sentences of retrieved passages, with the vectors ingest computed for them."""
 
-import re
 from dataclasses import dataclass
 
-from llama_index.core.utils import globals_helper
+import numpy as np
+
+from ingest import index
+from ingest.store import Store
 
 from .retrieve import Passage
 
-_MIN_WORDS = 4
 
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Sentence:
     """One sentence of a document: `text == document_text[start:end]`."""
 
@@ -18,30 +18,21 @@ class Sentence:
     start: int
     end: int
     text: str
-    passage: Passage
+    vector: np.ndarray
+    passage: Passage  # the best-ranked retrieved passage that holds it
+    passage_rank: int  # that passage's rank among the candidates, from 0
 
 
-def sentences_of(passage: Passage) -> list[Sentence]:
-    """Sentences (and lines: headings and list items end a sentence too) with their offsets."""
-    found = []
-    for line in re.finditer(r"[^\n]+", passage.text):
-        for start, end in globals_helper.punkt_tokenizer.span_tokenize(line.group()):
-            text = line.group()[start:end].strip()
-            if len(text.split()) < _MIN_WORDS:
-                continue
-            offset = passage.start_char + line.start() + line.group().index(text, start)
-            found.append(Sentence(passage.doc_id, offset, offset + len(text), text, passage))
-    return found
-
-
-def unique_sentences(passages: list[Passage]) -> list[Sentence]:
-    """Sentences of all passages, each once although overlapping passages share some."""
-    seen: set[tuple[str, int]] = set()
-    result = []
-    for passage in passages:
-        for sentence in sentences_of(passage):
-            key = (sentence.doc_id, sentence.start)
-            if key not in seen:
-                seen.add(key)
-                result.append(sentence)
-    return result
+def sentences_of(passages: list[Passage], store: Store) -> list[Sentence]:
+    """Each sentence of the passages once (overlapping passages share some), in passage order."""
+    wanted: dict[str, tuple[Passage, int]] = {}
+    for rank, passage in enumerate(passages):
+        for number in passage.sentences:
+            wanted.setdefault(index.sentence_id(passage.doc_id, number), (passage, rank))
+    found = store.sentences(list(wanted))
+    return [
+        Sentence(passage.doc_id, start, end, text, vector, passage, rank)
+        for sentence_id, (passage, rank) in wanted.items()
+        if sentence_id in found
+        for text, start, end, vector in [found[sentence_id]]
+    ]

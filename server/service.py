@@ -9,10 +9,12 @@ from ingest.embedding import Embedder
 from ingest.errors import InvalidQuestionError
 from ingest.index import IndexSpec
 from ingest.settings import Settings
+from ingest.sparse import SparseIndex, up_to_date_index
 from ingest.store import DocumentRecord, Store, read_generation
 
 from .answer import ExtractiveAnswerer
-from .retrieve import DenseRetriever, Passage, Retriever
+from .filters import SearchFilters
+from .retrieve import Passage, Retriever, make_retriever
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +32,7 @@ class Citation:
     quote: str
     start_char: int
     end_char: int
-    score: float
+    support: float  # how well the quote answers the question, 0 to 1 (server/support.py)
 
 
 @dataclass
@@ -40,7 +42,7 @@ class AskResult:
     citations: list[Citation]
     passages: list[Passage]
     answerer: str
-    evidence_score: float  # the best sentence's score, compared with the abstention threshold
+    evidence_score: float  # the best sentence's support, compared with the abstention threshold
     timings_ms: dict[str, float] = field(default_factory=dict)
 
 
@@ -68,12 +70,12 @@ class Timer:
 class QueryService:
     """Answers questions over an opened index; one instance per process."""
 
-    def __init__(self, settings: Settings, store: Store, embedder: Embedder) -> None:
+    def __init__(self, settings: Settings, store: Store, embedder: Embedder, sparse: SparseIndex) -> None:
         self.settings = settings
         self.store = store
         self.embedder = embedder
-        self.retriever: Retriever = DenseRetriever(store, embedder)
-        self.answerer = ExtractiveAnswerer(embedder, settings.answering)
+        self.retriever: Retriever = make_retriever(store, embedder, sparse, settings.retrieval)
+        self.answerer = ExtractiveAnswerer(store, sparse, settings.answering)
 
     def check_question(self, question: str) -> str:
         question = question.strip()
@@ -86,24 +88,25 @@ class QueryService:
             )
         return question
 
-    def search(self, query: str, top_k: int | None = None) -> SearchResult:
+    def search(self, query: str, top_k: int | None = None, filters: SearchFilters | None = None) -> SearchResult:
         query = self.check_question(query)
         timer = Timer()
         embedding = self.embedder.embed_query(query)
         timer.lap("embed")
-        passages = self.retriever.retrieve(query, embedding, top_k or self.settings.retrieval.top_k)
+        top_k = top_k or self.settings.retrieval.top_k
+        passages = self.retriever.retrieve(query, embedding, top_k, filters or SearchFilters())
         timer.lap("retrieve")
         logger.info("search: %d passages %s", len(passages), [p.chunk_id for p in passages])
         return SearchResult(passages, timer.done())
 
-    def ask(self, question: str, top_k: int | None = None) -> AskResult:
+    def ask(self, question: str, top_k: int | None = None, filters: SearchFilters | None = None) -> AskResult:
         question = self.check_question(question)
         timer = Timer()
-        embedding = self.embedder.embed_query(question)
+        embedding = self.embedder.embed_query(question)  # once: every stage below shares it
         timer.lap("embed")
         top_k = top_k or self.settings.retrieval.top_k
         pool = max(top_k, self.settings.answering.candidate_passages)
-        candidates = self.retriever.retrieve(question, embedding, pool)
+        candidates = self.retriever.retrieve(question, embedding, pool, filters or SearchFilters())
         passages = candidates[:top_k]
         timer.lap("retrieve")
         answer = self.answerer.answer(question, embedding, candidates)
@@ -119,7 +122,7 @@ class QueryService:
                 quote=e.sentence.text,
                 start_char=e.sentence.start,
                 end_char=e.sentence.end,
-                score=round(e.score, 4),
+                support=e.support.score,
             )
             for number, e in enumerate(answer.evidence, start=1)
         ]
@@ -170,8 +173,9 @@ class IndexHandle:
         store = Store.connect(self.settings.store)
         try:
             store.open_for_query(IndexSpec.current(self.settings, self.embedder))
+            sparse = up_to_date_index(store, self.settings.store)
         except Exception:
             store.close()  # an open client would keep serving the stale index to the next one
             raise
-        self._service = QueryService(self.settings, store, self.embedder)
+        self._service = QueryService(self.settings, store, self.embedder, sparse)
         self._generation = generation

@@ -33,7 +33,13 @@ def test_answer_contains_the_fact_with_an_exact_citation(service, question, fact
 
 @pytest.mark.parametrize(
     "question",
-    ["What is the boiling point of mercury?", "Who won the 2022 FIFA World Cup final?"],
+    [
+        "What is the boiling point of mercury?",
+        "Who won the 2022 FIFA World Cup final?",
+        # near misses: the articles discuss the metro ride and the AI talent plan, never these figures
+        "How many passengers rode the Delhi Metro with Motegi during his test ride?",
+        "How much money will Japan spend on the AI professionals it invites?",
+    ],
 )
 def test_ask_abstains_when_sources_are_silent(service, question):
     result = service.ask(question)
@@ -49,3 +55,16 @@ def test_search_ranks_passages_with_offsets(service):
     for passage in result.passages:
         _, text = service.document(passage.doc_id)
         assert text[passage.start_char : passage.end_char] == passage.text
+
+
+def test_a_list_question_gathers_every_item(service):
+    result = service.ask("Which four countries make up the Quad?")
+    for country in ("India", "Japan", "United States", "Australia"):
+        assert country in result.answer
+    assert_citations_exact(result, service)
+
+
+def test_a_question_about_both_articles_cites_both(service):
+    result = service.ask("What regional vision do both reports say Japan and India are promoting?")
+    assert len({c.doc_id for c in result.citations}) == 2
+    assert_citations_exact(result, service)

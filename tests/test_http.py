@@ -41,6 +41,33 @@ def test_search_returns_ranked_passages(server):
     assert all({"chunk_id", "doc_id", "start_char", "end_char", "score", "text"} <= set(p) for p in body["passages"])
 
 
+CHINA = "india-japan-relations-china-indo-pacific-assertiveness"
+
+
+def test_ask_and_search_honour_filters(server):
+    body = httpx.post(
+        server.url + "/v1/ask",
+        json={"question": "What did Motegi brief Jaishankar on?", "filters": {"doc_ids": [CHINA]}},
+        timeout=60,
+    ).json()
+    assert all(c["doc_id"] == CHINA for c in body["citations"])
+    dated = httpx.get(
+        server.url + "/v1/search", params={"q": "Motegi visit", "k": 10, "published_from": "2026-01-01"}, timeout=60
+    ).json()
+    assert dated["passages"] and {p["doc_id"] for p in dated["passages"]} == {CHINA}
+    assert all(p["published_at"] == "2026-01-19" for p in dated["passages"])
+    none = httpx.get(server.url + "/v1/search", params={"q": "Motegi visit", "source": "nowhere"}, timeout=60).json()
+    assert none["passages"] == []
+
+
+def test_a_reversed_date_range_is_a_problem(server):
+    body = {"question": "What happened?", "filters": {"published_from": "2026-02-01", "published_to": "2026-01-01"}}
+    assert "published_from is after published_to" in assert_problem(httpx.post(server.url + "/v1/ask", json=body), 422)["detail"]
+    params = {"q": "visit", "published_from": "2026-02-01", "published_to": "2026-01-01"}
+    assert_problem(httpx.get(server.url + "/v1/search", params=params), 422)
+    assert_problem(httpx.get(server.url + "/v1/search", params={"q": "visit", "published_from": "last week"}), 422)
+
+
 def test_documents_are_listed_and_readable(server):
     body = httpx.get(server.url + "/v1/documents", timeout=30).json()
     assert body["count"] == 2

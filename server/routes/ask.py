@@ -11,11 +11,12 @@ router = APIRouter(prefix="/v1", tags=["answers"])
 @router.post("/ask", response_model=AskResponse)
 def ask_question(body: AskRequest, service: ServiceDep) -> AskResponse:
     """Answer a question from the ingested articles, citing the exact passage of each claim."""
-    result = service.ask(body.question, body.top_k)
+    result = service.ask(body.question, body.top_k, body.filters.to_search_filters())
     return AskResponse(
         answer=result.answer,
         abstained=result.abstained,
         citations=[Citation(**asdict(citation)) for citation in result.citations],
         answerer=result.answerer,
+        evidence_score=result.evidence_score,
         timings_ms=result.timings_ms,
     )
