@@ -3,8 +3,8 @@
 Every question is answered with abstention switched off, so that each has an answer and the
 support score of its best evidence. For a threshold t, Dossier would answer exactly the
 questions scoring at least t; an answer is wrong when it lacks the expected fact (and always
-for a question the sources cannot answer), and abstaining is a false abstention when the answer
-would have been right. The threshold chosen makes the fewest of both, as rates averaged over
+for a question the sources cannot answer), and abstaining on a question the sources do answer
+is a false abstention. The threshold chosen makes the fewest of both, as rates averaged over
 the datasets so that a small set weighs as much as a large one; ties go to the lower threshold.
 """
 
@@ -42,7 +42,7 @@ def rates(outcomes: list[Outcome], threshold: float) -> dict[str, float]:
     return {
         "threshold": threshold,
         "wrong_answers": sum(not o.correct for o in answered) / len(outcomes),
-        "false_abstentions": sum(o.correct and o.score < threshold for o in outcomes) / len(outcomes),
+        "false_abstentions": sum(o.answerable and o.score < threshold for o in outcomes) / len(outcomes),
         "abstained_answerable": sum(o.score < threshold for o in answerable) / len(answerable) if answerable else 0.0,
         "abstained_unanswerable": (
             sum(o.score < threshold for o in unanswerable) / len(unanswerable) if unanswerable else None
@@ -120,7 +120,7 @@ def write_calibration(folder: Path, outcomes: list[Outcome]) -> tuple[float, dic
 <h1>Abstention threshold: {chosen:g}</h1>
 <p>Each question was answered with abstention off. At threshold t Dossier answers the questions whose best
 evidence has support ≥ t. <b>Wrong answers</b>: answered without the expected fact (every answered
-unanswerable question counts). <b>False abstentions</b>: abstained where the answer would have been right.
+unanswerable question counts). <b>False abstentions</b>: abstained on a question the sources answer.
 Both as shares of each dataset's questions; the threshold minimises their sum averaged over the datasets.</p>
 <h2>Error rates by threshold</h2>{render_curve(by_dataset, chosen)}
 <h2>At the chosen threshold</h2>{render_table(by_dataset, chosen)}

@@ -1,14 +1,10 @@
-"""Answer matching as the datasets define it: NFKC, lower case, double quotes dropped,
-punctuation to spaces, white space collapsed.
-
-Apostrophes become spaces like other punctuation (not dropped), so that "North Korea" matches
-"North Korea’s" on word boundaries, as it does in "North Korea 's".
-"""
+"""Answer matching as the datasets define it: NFKC, lower case, quotes dropped, punctuation to
+spaces, white space collapsed."""
 
 import re
 import unicodedata
 
-_QUOTES = re.compile(r"[\"“”«»„‟]")
+_QUOTES = re.compile(r"[\"'“”‘’«»„‟‚‛`´]")
 _PUNCTUATION = re.compile(r"[^\w\s]|_")
 _SPACE = re.compile(r"\s+")
 

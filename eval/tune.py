@@ -25,12 +25,12 @@ from .cli import corpus_key
 from .datasets import load_dataset
 from .text import contains_any
 
-SEMANTIC_WEIGHTS = (0.4, 0.5, 0.6, 0.7, 0.8)
+SEMANTIC_WEIGHTS = (0.3, 0.4, 0.5, 0.6, 0.7)
 RANK_WEIGHTS = (0.0, 0.03, 0.06, 0.1, 0.15)
 
 
 def signals(service, question) -> list[tuple[float, float, int, int, bool]] | None:
-    """(cosine, coverage, missing numbers, passage rank, holds the answer) per fitting sentence."""
+    """(cosine, coverage, missing numbers, passage rank, holds the answer) per admissible sentence."""
     embedding = service.embedder.embed_query(question.question)
     pool = service.settings.answering.candidate_passages
     passages = service.retriever.retrieve(question.question, embedding, pool, SearchFilters())
@@ -39,7 +39,7 @@ def signals(service, question) -> list[tuple[float, float, int, int, bool]] | No
     needles = [form for forms in question.answers for form in forms] + question.evidence
     rows = []
     for sentence in sentences_of(passages, service.store):
-        if not shape.fits(sentence.text, question.question):
+        if not shape.admits(sentence.text, question.question):
             continue
         support = check.score(sentence.text, sentence.vector)
         holds = contains_any(sentence.text, needles)

@@ -90,7 +90,7 @@ class AnsweringSettings(BaseSettings):
     model_config = _section_config()
 
     min_evidence_score: float = Field(
-        0.39,
+        0.295,
         description="Abstain when the best evidence sentence's support for the question is below "
         "this (cosine similarity blended with key-term coverage). Chosen from the sample facts "
         "and RealTime QA dev questions: see README, Quality.",
@@ -106,6 +106,13 @@ class AnsweringSettings(BaseSettings):
     )
     max_list_sentences: int = Field(
         4, ge=1, le=8, description="Most sentences it quotes for a question asking for several things."
+    )
+    recency_margin: float = Field(
+        0.03,
+        ge=0,
+        le=1,
+        description="For \"latest\"/\"recent\" questions, sentences scoring within this of the best "
+        "are ordered newest article first (0 turns recency preference off).",
     )
     max_question_chars: int = Field(
         1000, ge=10, description="Longer questions are rejected with a 422."

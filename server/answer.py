@@ -21,8 +21,7 @@ from .support import Support, SupportCheck, key_terms, numbers_in
 ABSTENTION = "The sources do not say: no ingested article answers this question."
 
 # Ranking signals beside support, chosen on the sample facts and RealTime QA dev (README, Quality).
-RANK_WEIGHT = 0.06  # a sentence of the best passage gains this much, of the fifth a fifth of it
-RECENCY_MARGIN = 0.03  # "latest" questions: the newest of the sentences this close to the best wins
+RANK_WEIGHT = 0.1  # a sentence of the best passage gains this much, of the fifth a fifth of it
 _REDUNDANT_SIMILARITY = 0.85  # a second sentence this close to one already chosen adds nothing
 _RUNNER_UP_RATIO = 0.9  # a further sentence must score within 10% of the best...
 _LIST_RUNNER_UP_RATIO = 0.8  # ...or 20% when the question asks for several things
@@ -46,8 +45,14 @@ _MONEY_QUESTION = re.compile(
 _MONEY = re.compile(
     r"[$€£¥₹]|\b(dollars?|euros?|pounds?|yen|rupees?|crores?|lakhs?|yuan|usd|inr|jpy|eur|gbp)\b", re.IGNORECASE
 )
-_PERCENT_QUESTION = re.compile(r"\b(what|which) (percentage|percent|share|proportion)\b|\bhow many percent", re.IGNORECASE)
+_PERCENT_QUESTION = re.compile(
+    r"\b(what|which) (percentage|percent|share|proportion)\b|\bhow many percent|"
+    r"\b(growth|inflation|unemployment|interest|tax|approval) rate\b|\bgdp growth\b",
+    re.IGNORECASE,
+)
 _PERCENT = re.compile(r"%|\bper ?cent\b|\bpercentage points?\b|\b(half|third|quarter)\b", re.IGNORECASE)
+_YEAR_QUESTION = re.compile(r"\b(what|which) year\b", re.IGNORECASE)
+_YEAR = re.compile(r"\b(?:1[5-9]|20)\d{2}\b")
 _TIME_QUESTION = re.compile(
     r"^\s*when\b|\b(what|which)\b(\s+\w+){0,2}?\s+(dates?|days?|years?|months?|time)\b", re.IGNORECASE
 )
@@ -78,6 +83,7 @@ class QuestionShape:
     wants_money: bool
     wants_percent: bool
     wants_time: bool
+    wants_year: bool
     wants_list: bool
     wants_both_sources: bool
     wants_recent: bool
@@ -89,10 +95,15 @@ class QuestionShape:
             wants_money=bool(_QUANTITY.search(question) and _MONEY_QUESTION.search(question)),
             wants_percent=bool(_PERCENT_QUESTION.search(question)),
             wants_time=bool(_TIME_QUESTION.search(question)),
+            wants_year=bool(_YEAR_QUESTION.search(question)),
             wants_list=bool(_LIST.search(question)),
             wants_both_sources=bool(_BOTH_SOURCES.search(question)),
             wants_recent=bool(_RECENT.search(question)),
         )
+
+    def admits(self, sentence: str, question: str) -> bool:
+        """Whether a sentence can be an answer at all: a statement holding what is asked for."""
+        return not is_heading(sentence) and not is_question(sentence) and self.fits(sentence, question)
 
     def fits(self, sentence: str, question: str) -> bool:
         """Whether a sentence holds the kind of thing asked for (a figure, a sum, a share, a time)."""
@@ -104,6 +115,8 @@ class QuestionShape:
             new_numbers = numbers_in(sentence) - numbers_in(question)
             if not new_numbers and not _NUMBER_WORDS.search(sentence):
                 return False
+        if self.wants_year and not set(_YEAR.findall(sentence)) - set(_YEAR.findall(question)):
+            return False
         return not self.wants_time or bool(_TIME.search(sentence))
 
 
@@ -138,13 +151,13 @@ class ExtractiveAnswerer:
         shape = QuestionShape.of(question)
         ranked = []
         for sentence in sentences_of(passages, self.store):
-            if not shape.fits(sentence.text, question):
+            if not shape.admits(sentence.text, question):
                 continue
             support = check.score(sentence.text, sentence.vector)
             prior = RANK_WEIGHT / (1 + sentence.passage_rank)
             ranked.append(Evidence(sentence, support, support.score + prior))
         ranked.sort(key=lambda evidence: evidence.score, reverse=True)
-        return newest_first_when_close(ranked) if shape.wants_recent else ranked
+        return newest_first_when_close(ranked, self.settings.recency_margin) if shape.wants_recent else ranked
 
     def select(self, ranked: list[Evidence], question: str) -> list[Evidence]:
         """The best sentence, plus close runners-up that add to it.
@@ -187,6 +200,16 @@ class ExtractiveAnswerer:
         return Answer(text, False, chosen, best)
 
 
+def is_heading(text: str) -> bool:
+    """A short line without closing punctuation: a heading or caption, which answers nothing alone."""
+    return len(text.split()) <= 12 and not re.search(r"[.!?:;\"”’')\]]$", text)
+
+
+def is_question(text: str) -> bool:
+    """A sentence asking something asserts nothing (quiz pages restate the very question)."""
+    return text.rstrip("\"”’') ").endswith("?")
+
+
 def adds_something(candidate: Evidence, chosen: list[Evidence]) -> bool:
     """Not a paraphrase of a chosen sentence, and says something the chosen ones do not."""
     if any(float(candidate.sentence.vector @ c.sentence.vector) >= _REDUNDANT_SIMILARITY for c in chosen):
@@ -201,11 +224,11 @@ def answers_more_of(terms: set[str], candidate: Evidence, chosen: list[Evidence]
     return bool((terms & key_terms(candidate.sentence.text)) - covered)
 
 
-def newest_first_when_close(ranked: list[Evidence]) -> list[Evidence]:
-    """Among the sentences within RECENCY_MARGIN of the best, the newest article's come first."""
+def newest_first_when_close(ranked: list[Evidence], margin: float) -> list[Evidence]:
+    """Among the sentences within `margin` of the best, the newest article's come first."""
     if not ranked:
         return ranked
-    close = [e for e in ranked if e.score >= ranked[0].score - RECENCY_MARGIN]
+    close = [e for e in ranked if e.score >= ranked[0].score - margin]
     rest = ranked[len(close) :]
     close.sort(key=lambda e: (e.sentence.passage.published_at or "", e.score), reverse=True)
     return close + rest

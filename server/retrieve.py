@@ -101,17 +101,23 @@ class SparseRetriever:
         self.store = store
         self.sparse = sparse
 
+    def hits(self, question: str, top_k: int, filters: SearchFilters) -> list[tuple[str, float]]:
+        """(chunk id, BM25 score) of the best passages: ranks alone, before any text is read."""
+        found = self.sparse.search(question, top_k, filters.mask(self.sparse.table))
+        return [(self.sparse.table.ids[position], score) for position, score in found]
+
+    def passages(self, hits: list[tuple[str, float]]) -> list[Passage]:
+        nodes = {node.node_id: node for node in self.store.passages([chunk_id for chunk_id, _ in hits])}
+        return [
+            with_score(to_passage(nodes[chunk_id], sparse_score=round(score, 4)), score)
+            for chunk_id, score in hits
+            if chunk_id in nodes  # only a passage deleted since the BM25 index was loaded is missing
+        ]
+
     def retrieve(
         self, question: str, query_embedding: list[float], top_k: int, filters: SearchFilters
     ) -> list[Passage]:
-        hits = self.sparse.search(question, top_k, filters.mask(self.sparse.table))
-        ids = [self.sparse.table.ids[position] for position, _ in hits]
-        nodes = {node.node_id: node for node in self.store.passages(ids)}
-        return [
-            with_score(to_passage(nodes[chunk_id], sparse_score=round(score, 4)), score)
-            for chunk_id, (_, score) in zip(ids, hits, strict=True)
-            if chunk_id in nodes  # only a passage deleted since the BM25 index was loaded is missing
-        ]
+        return self.passages(self.hits(question, top_k, filters))
 
 
 class HybridRetriever:
@@ -126,11 +132,21 @@ class HybridRetriever:
         self, question: str, query_embedding: list[float], top_k: int, filters: SearchFilters
     ) -> list[Passage]:
         pool = max(top_k, self.settings.candidates)
-        rankings = [
-            self.dense.retrieve(question, query_embedding, pool, filters),
-            self.sparse.retrieve(question, query_embedding, pool, filters),
+        dense = self.dense.retrieve(question, query_embedding, pool, filters)
+        sparse = self.sparse.hits(question, pool, filters)
+        found = {passage.chunk_id: passage for passage in dense}
+        order = reciprocal_rank_fusion([[p.chunk_id for p in dense], [chunk_id for chunk_id, _ in sparse]], self.settings.rrf_k)
+        # Read from Chroma only the keyword hits that can still make the cut (dense search
+        # returned its passages' text already); twice top_k leaves room for dropped copies.
+        wanted = [chunk_id for chunk_id, _ in order[: 2 * top_k]]
+        sparse_scores = dict(sparse)
+        missing = [(chunk_id, sparse_scores[chunk_id]) for chunk_id in wanted if chunk_id not in found]
+        found.update((p.chunk_id, p) for p in self.sparse.passages(missing))
+        fused = [
+            replace(found[chunk_id], score=round(score, 6), sparse_score=_rounded(sparse_scores.get(chunk_id)))
+            for chunk_id, score in order[: 2 * top_k]
+            if chunk_id in found
         ]
-        fused = reciprocal_rank_fusion(rankings, self.settings.rrf_k)
         return without_near_duplicates(fused, self.settings.duplicate_similarity)[:top_k]
 
 
@@ -152,21 +168,17 @@ def with_score(passage: Passage, score: float) -> Passage:
     return replace(passage, score=round(score, 6))
 
 
-def reciprocal_rank_fusion(rankings: list[list[Passage]], k: int) -> list[Passage]:
-    """Sum of 1 / (k + rank) over the rankings that found a passage (Cormack et al., 2009)."""
+def reciprocal_rank_fusion(rankings: list[list[str]], k: int) -> list[tuple[str, float]]:
+    """(id, score) by the sum of 1 / (k + rank) over the rankings that hold an id (Cormack et al., 2009)."""
     scores: dict[str, float] = {}
-    merged: dict[str, Passage] = {}
     for ranking in rankings:
-        for rank, passage in enumerate(ranking, start=1):
-            scores[passage.chunk_id] = scores.get(passage.chunk_id, 0.0) + 1.0 / (k + rank)
-            known = merged.get(passage.chunk_id)
-            merged[passage.chunk_id] = passage if known is None else replace(
-                known,
-                dense_score=known.dense_score if known.dense_score is not None else passage.dense_score,
-                sparse_score=known.sparse_score if known.sparse_score is not None else passage.sparse_score,
-            )
-    ordered = sorted(merged, key=lambda chunk_id: scores[chunk_id], reverse=True)
-    return [with_score(merged[chunk_id], scores[chunk_id]) for chunk_id in ordered]
+        for rank, item in enumerate(ranking, start=1):
+            scores[item] = scores.get(item, 0.0) + 1.0 / (k + rank)
+    return sorted(scores.items(), key=lambda pair: pair[1], reverse=True)
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
 
 
 def word_triples(text: str) -> set[tuple[str, ...]]:

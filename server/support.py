@@ -20,8 +20,8 @@ import numpy as np
 from ingest.sparse import STEMMER
 
 # Weights chosen on the sample facts and RealTime QA dev questions (README, Quality).
-SEMANTIC_WEIGHT = 0.7
-LEXICAL_WEIGHT = 0.3
+SEMANTIC_WEIGHT = 0.5
+LEXICAL_WEIGHT = 0.5
 MISSING_NUMBER_FACTOR = 0.8  # per number of the text the sentence does not contain
 
 _STOPWORDS = frozenset(

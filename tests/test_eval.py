@@ -83,9 +83,10 @@ def test_sample_facts_meet_the_quality_gates(tmp_path):
     """The CI gate: a regression below today's levels fails the build (README, Quality)."""
     result = run_cli(
         "eval", str(SAMPLE_FACTS), "--out", str(tmp_path), "--name", "gate",
-        "--min", "fact_accuracy=0.78", "--min", "citation_precision=0.79",
-        "--min", "exact_citations=1.0", "--min", "hit=1.0", "--min", "abstained_unanswerable=0.6",
-        "--max", "false_abstention=0.04",
+        # today's levels less one question's worth (README, Quality)
+        "--min", "fact_accuracy=0.79", "--min", "citation_precision=0.86",
+        "--min", "exact_citations=1.0", "--min", "hit=1.0", "--min", "abstained_unanswerable=0.81",
+        "--max", "false_abstention=0.041",
         env=cli_env(tmp_path / "data"),
     )
     assert result.returncode == 0, result.stdout + result.stderr
@@ -111,3 +112,36 @@ def test_gates_fail_when_a_metric_falls_short():
         check_gates({"fact_accuracy": 0.8}, {"fact_accuracy": 0.9}, {})
     with pytest.raises(click.ClickException, match="missing_metric"):
         check_gates({}, {"missing_metric": 0.1}, {})
+
+
+def test_the_threshold_minimises_wrong_answers_plus_false_abstentions():
+    from eval.calibrate import Outcome, choose_threshold, curves, rates
+
+    outcomes = [
+        Outcome("a", "1", 0.70, True, True),
+        Outcome("a", "2", 0.55, True, True),
+        Outcome("a", "3", 0.45, True, False),  # answered wrongly at any threshold it passes
+        Outcome("a", "4", 0.40, False, False),
+        Outcome("a", "5", 0.30, False, False),
+    ]
+    chosen = choose_threshold(curves(outcomes))
+    assert 0.40 < chosen <= 0.45  # above every unanswerable question, below every answerable one
+    at = rates(outcomes, chosen)
+    assert at["wrong_answers"] == 0.2 and at["false_abstentions"] == 0 and at["abstained_unanswerable"] == 1
+
+
+def test_calibration_writes_its_curve(tmp_path):
+    facts = tmp_path / "facts.jsonl"
+    rows = [
+        {"id": "f1", "question": "How many highly skilled Indian AI professionals will Japan invite?",
+         "answers": [["500"]], "evidence": [], "docs": [], "type": "factoid", "answerable": True},
+        {"id": "u1", "question": "What is the boiling point of mercury?", "answers": [], "evidence": [],
+         "docs": [], "type": "unanswerable", "answerable": False},
+    ]
+    facts.write_text("\n".join(json.dumps(row) for row in rows))
+    result = run_cli("eval", "calibrate", str(facts), "--out", str(tmp_path / "cal"), env=cli_env(tmp_path / "data"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    calibration = json.loads((tmp_path / "cal" / "calibration.json").read_text())
+    assert {o["id"] for o in calibration["outcomes"]} == {"f1", "u1"}
+    assert "<polyline" in (tmp_path / "cal" / "report.html").read_text()
+    assert f"threshold {calibration['threshold']}" in result.stdout

@@ -1,0 +1,57 @@
+"""In-process `/v1/ask` latency: `python bench/ask_latency.py --data-dir DIR [--questions N] [--repeat R]`.
+
+Asks the first N RealTime QA dev questions R times of an index already built in DIR (for
+example by `dossier eval ../shared/datasets/realtimeqa`, which builds `.dossier/eval/realtimeqa`)
+after one warm-up pass, and reports the median and 95th percentile of each stage in
+milliseconds. Writes bench/results/ask.json. Run it on an otherwise idle machine.
+"""
+
+import argparse
+import json
+import statistics
+from pathlib import Path
+
+from eval.datasets import load_dataset
+from eval.metrics import percentile
+from ingest.embedding import Embedder
+from ingest.settings import Settings
+from server.service import IndexHandle
+
+ROOT = Path(__file__).resolve().parent.parent
+DATASET = ROOT.parent / "shared" / "datasets" / "realtimeqa"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", type=Path, default=Path(".dossier/eval/realtimeqa"))
+    parser.add_argument("--questions", type=int, default=100)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    settings = Settings()
+    settings.store.data_dir = args.data_dir
+    service = IndexHandle(settings, Embedder(settings.embedding)).service()
+    questions = [q.question for q in load_dataset(DATASET).questions[: args.questions]]
+    for question in questions:  # warm-up: caches, lazy imports
+        service.ask(question)
+    laps: dict[str, list[float]] = {}
+    for _ in range(args.repeat):
+        for question in questions:
+            for stage, ms in service.ask(question).timings_ms.items():
+                laps.setdefault(stage, []).append(ms)
+    result = {
+        "passages": service.store.chunk_count(),
+        "questions": len(questions),
+        "repeat": args.repeat,
+        "ms": {
+            stage: {"p50": round(statistics.median(values), 1), "p95": round(percentile(values, 95), 1)}
+            for stage, values in laps.items()
+        },
+    }
+    out = ROOT / "bench" / "results" / "ask.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
