@@ -11,6 +11,7 @@ from ingest.pipeline import Ingestor, passage_node, PendingDocument
 from ingest.clean import clean
 from ingest.load import load_path
 from ingest.chunk import chunk_text
+from ingest.sentences import split_sentences
 from ingest.store import Store
 
 from .conftest import settings_for
@@ -105,7 +106,7 @@ def test_an_interrupted_document_is_completed_by_the_next_run(fresh, articles_di
     # Simulate a crash after a document's passages were written but before its record was.
     article = clean(next(load_path(articles_dir / f"{CHINA}.txt")))
     spans = chunk_text(article.text, settings.chunking, embedder.count_wordpieces, embedder.max_wordpieces)
-    pending = PendingDocument(article, "partial-hash", spans[:2], False)
+    pending = PendingDocument(article, "partial-hash", spans[:2], split_sentences(article.text), False)
     nodes = [passage_node(pending, n, s, embedder.embed_query(s.text)) for n, s in enumerate(spans[:2])]
     store.vector_store.add(nodes)
     assert CHINA not in store.document_hashes()
@@ -114,6 +115,9 @@ def test_an_interrupted_document_is_completed_by_the_next_run(fresh, articles_di
     assert report.repaired == [CHINA] and report.added == [CHINA]
     owned = [m for m, _ in all_chunks(store).values() if m[index.DOC_ID] == CHINA]
     assert len(owned) == len(spans) and {m[index.CONTENT_HASH] for m in owned} == {article.content_hash()}
+    sentences = store._sentences.get(where={index.DOC_ID: CHINA}, include=["metadatas"])["metadatas"]
+    assert len(sentences) == len(split_sentences(article.text))
+    assert {m[index.CONTENT_HASH] for m in sentences} == {article.content_hash()}
 
 
 def test_an_index_built_with_another_model_is_refused(sample_store, sample_settings, embedder):
@@ -141,3 +145,15 @@ def test_large_collections_are_read_a_page_at_a_time(sample_store):
     paged = all_metadatas(sample_store._chunks, page=3)
     assert len(paged) == sample_store.chunk_count() > 3
     assert len({(m[index.DOC_ID], m[index.CHUNK_INDEX]) for m in paged}) == len(paged)
+
+
+def test_every_sentence_is_stored_with_exact_offsets_and_its_passages_point_to_it(sample_store):
+    stored = sample_store._sentences.get(include=["documents", "metadatas"])
+    assert stored["ids"]
+    for sentence_id, text, metadata in zip(stored["ids"], stored["documents"], stored["metadatas"], strict=True):
+        _, document = sample_store.get_document(metadata[index.DOC_ID])
+        assert document[metadata[index.START_CHAR] : metadata[index.END_CHAR]] == text
+    for metadata, text in all_chunks(sample_store).values():
+        held = range(metadata[index.FIRST_SENTENCE], metadata[index.END_SENTENCE])
+        assert held, text[:60]
+        assert all(index.sentence_id(metadata[index.DOC_ID], n) in stored["ids"] for n in held)
