@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .report import CSS, esc
 
-GRID = [round(step * 0.005, 3) for step in range(0, 161)]  # 0 to 0.8
+GRID = [round(step * 0.005, 3) for step in range(161)]  # 0 to 0.8
 DATASET_COLOURS = ["#4e79a7", "#e15759", "#59a14f", "#f28e2b"]
 
 

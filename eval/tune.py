@@ -20,8 +20,8 @@ from server.filters import SearchFilters
 from server.sentences import sentences_of
 from server.support import MISSING_NUMBER_FACTOR, SupportCheck
 
-from .clients import InProcessClient
 from .cli import corpus_key
+from .clients import InProcessClient
 from .datasets import load_dataset
 from .text import contains_any
 

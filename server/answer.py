@@ -181,9 +181,7 @@ class ExtractiveAnswerer:
                 break
             if any(candidate is c for c in chosen) or not self.strong_enough(candidate):
                 continue
-            if shape.wants_list and adds_something(candidate, chosen):
-                chosen.append(candidate)
-            elif answers_more_of(terms, candidate, chosen):
+            if (shape.wants_list and adds_something(candidate, chosen)) or answers_more_of(terms, candidate, chosen):
                 chosen.append(candidate)
         return chosen
 

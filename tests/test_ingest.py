@@ -5,12 +5,12 @@ import json
 import pytest
 
 from ingest import index
+from ingest.chunk import chunk_text
+from ingest.clean import clean
 from ingest.errors import IndexMismatchError
 from ingest.index import IndexSpec
-from ingest.pipeline import Ingestor, passage_node, PendingDocument
-from ingest.clean import clean
 from ingest.load import load_path
-from ingest.chunk import chunk_text
+from ingest.pipeline import Ingestor, PendingDocument, passage_node
 from ingest.sentences import split_sentences
 from ingest.store import Store
 
