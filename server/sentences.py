@@ -30,9 +30,9 @@ def sentences_of(passages: list[Passage], store: Store) -> list[Sentence]:
         for number in passage.sentences:
             wanted.setdefault(index.sentence_id(passage.doc_id, number), (passage, rank))
     found = store.sentences(list(wanted))
-    return [
-        Sentence(passage.doc_id, start, end, text, vector, passage, rank)
-        for sentence_id, (passage, rank) in wanted.items()
-        if sentence_id in found
-        for text, start, end, vector in [found[sentence_id]]
-    ]
+    sentences = []
+    for sentence_id, (passage, rank) in wanted.items():
+        if sentence_id in found:  # absent only if the document changed since the passage was read
+            text, start, end, vector = found[sentence_id]
+            sentences.append(Sentence(passage.doc_id, start, end, text, vector, passage, rank))
+    return sentences
