@@ -132,7 +132,7 @@ class Answer:
     text: str
     abstained: bool
     evidence: list[Evidence]  # the cited sentences, in answer order
-    best_score: float  # the best fitting sentence's support: what the threshold is compared with
+    best_score: float  # the leading sentence's support: what the threshold is compared with
 
 
 class ExtractiveAnswerer:
@@ -190,7 +190,7 @@ class ExtractiveAnswerer:
 
     def answer(self, question: str, query_embedding: list[float], passages: list[Passage]) -> Answer:
         ranked = self.rank(question, query_embedding, passages)
-        best = max((evidence.support.score for evidence in ranked), default=0.0)
+        best = ranked[0].support.score if ranked else 0.0  # the sentence the answer would lead with
         if not ranked or not self.strong_enough(ranked[0]):
             return Answer(ABSTENTION, True, [], best)
         chosen = self.select(ranked, question)
