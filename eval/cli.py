@@ -103,7 +103,7 @@ def calibrate_command(datasets: tuple[Path, ...], out_dir: Path) -> None:
     """Choose the abstention threshold from DATASETS (development data only) and plot the trade-off."""
     from ingest.settings import Settings
 
-    from .calibrate import outcomes_of, write_calibration
+    from .calibrate import GRID, outcomes_of, write_calibration
 
     settings = Settings()
     settings.answering.min_evidence_score = 0.0  # answer everything: the threshold is applied afterwards
@@ -117,7 +117,7 @@ def calibrate_command(datasets: tuple[Path, ...], out_dir: Path) -> None:
         rows = evaluate_with_progress(data, client, settings.retrieval.top_k)
         outcomes += outcomes_of(data.name, rows)
     chosen, by_dataset = write_calibration(out_dir, outcomes)
-    step = [p["threshold"] for p in next(iter(by_dataset.values()))].index(chosen)
+    step = GRID.index(chosen)
     for name, curve in by_dataset.items():
         point = curve[step]
         out.print(

@@ -145,10 +145,11 @@ class ExtractiveAnswerer:
         self.sparse = sparse  # its IDF weighs the question's key terms
         self.settings = settings
 
-    def rank(self, question: str, query_embedding: list[float], passages: list[Passage]) -> list[Evidence]:
+    def rank(
+        self, question: str, shape: QuestionShape, query_embedding: list[float], passages: list[Passage]
+    ) -> list[Evidence]:
         """Sentences of the passages that fit the question's shape, best first."""
         check = SupportCheck(question, query_embedding, self.sparse.idf)
-        shape = QuestionShape.of(question)
         ranked = []
         for sentence in sentences_of(passages, self.store):
             if not shape.admits(sentence.text, question):
@@ -159,14 +160,13 @@ class ExtractiveAnswerer:
         ranked.sort(key=lambda evidence: evidence.score, reverse=True)
         return newest_first_when_close(ranked, self.settings.recency_margin) if shape.wants_recent else ranked
 
-    def select(self, ranked: list[Evidence], question: str) -> list[Evidence]:
+    def select(self, ranked: list[Evidence], question: str, shape: QuestionShape) -> list[Evidence]:
         """The best sentence, plus close runners-up that add to it.
 
         A runner-up must answer a part of the question the chosen sentences leave out (one of
         its key terms they lack) or, for a question asking for several things, say something
         new; "both articles" questions also take the other article's best sentence.
         """
-        shape = QuestionShape.of(question)
         best = ranked[0]
         limit = self.settings.max_list_sentences if shape.wants_list else self.settings.max_answer_sentences
         ratio = _LIST_RUNNER_UP_RATIO if shape.wants_list else _RUNNER_UP_RATIO
@@ -189,11 +189,12 @@ class ExtractiveAnswerer:
         return evidence.support.score >= self.settings.min_evidence_score
 
     def answer(self, question: str, query_embedding: list[float], passages: list[Passage]) -> Answer:
-        ranked = self.rank(question, query_embedding, passages)
+        shape = QuestionShape.of(question)
+        ranked = self.rank(question, shape, query_embedding, passages)
         best = ranked[0].support.score if ranked else 0.0  # the sentence the answer would lead with
         if not ranked or not self.strong_enough(ranked[0]):
             return Answer(ABSTENTION, True, [], best)
-        chosen = self.select(ranked, question)
+        chosen = self.select(ranked, question, shape)
         text = " ".join(f"{e.sentence.text} [{n}]" for n, e in enumerate(chosen, start=1))
         return Answer(text, False, chosen, best)
 

@@ -88,10 +88,11 @@ class DenseRetriever:
     ) -> list[Passage]:
         retriever = self._index.as_retriever(similarity_top_k=top_k, filters=filters.metadata_filters())
         results = retriever.retrieve(QueryBundle(query_str=question, embedding=query_embedding))
-        return [
-            with_score(to_passage(r.node, dense_score=cosine_from_chroma(r.score)), cosine_from_chroma(r.score))
-            for r in results
-        ]
+        passages = []
+        for result in results:
+            cosine = cosine_from_chroma(result.score)
+            passages.append(with_score(to_passage(result.node, dense_score=cosine), cosine))
+        return passages
 
 
 class SparseRetriever:

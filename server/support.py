@@ -82,8 +82,3 @@ class SupportCheck:
         blended = SEMANTIC_WEIGHT * semantic + LEXICAL_WEIGHT * coverage
         score = max(0.0, min(1.0, blended * MISSING_NUMBER_FACTOR ** len(missing)))
         return Support(round(score, 4), round(semantic, 4), round(coverage, 4), missing)
-
-    def best(self, sentences: list[str], vectors: np.ndarray) -> tuple[int, Support] | None:
-        """The sentence that backs the text best, with its support."""
-        scored = [(number, self.score(text, vector)) for number, (text, vector) in enumerate(zip(sentences, vectors, strict=True))]
-        return max(scored, key=lambda item: item[1].score, default=None)
