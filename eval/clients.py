@@ -26,7 +26,7 @@ class InProcessClient:
 
     def __init__(self, service: QueryService) -> None:
         self.service = service
-        self.name = f"dossier ({service.answerer.name})"
+        self.name = f"dossier ({service.answerer_name})"
         self._texts: dict[str, str] = {}
 
     @classmethod

@@ -72,3 +72,27 @@ class NothingIngestedError(DossierError):
     status = 422
     type = "/problems/nothing-ingested"
     title = "Nothing ingested"
+
+
+class LLMFailedError(DossierError):
+    """Raised when the LLM endpoint refuses, errs or returns something that is not a completion."""
+
+    status = 502
+    type = "/problems/llm-failed"
+    title = "Language model failed"
+
+
+class LLMTimeoutError(LLMFailedError):
+    """Raised when the LLM endpoint does not answer within the configured timeout."""
+
+    status = 504
+    type = "/problems/llm-timeout"
+    title = "Language model timed out"
+
+
+class InvalidConversationError(DossierError):
+    """Raised when a chat request holds no question to answer."""
+
+    status = 422
+    type = "/problems/invalid-conversation"
+    title = "Invalid conversation"

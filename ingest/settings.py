@@ -8,7 +8,7 @@ and the evaluation harness all import it from here. Each section reads flat vari
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_EMBEDDING_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
@@ -119,6 +119,56 @@ class AnsweringSettings(BaseSettings):
     )
 
 
+class LLMSettings(BaseSettings):
+    """The language model that writes fluent answers, on any OpenAI-compatible endpoint."""
+
+    model_config = _section_config()
+
+    answerer: Literal["extractive", "llm"] = Field(
+        "extractive",
+        description="`extractive`: answers quote the best sentences of the articles; `llm`: a "
+        "language model writes the answer from the retrieved passages and every sentence it "
+        "writes is checked against the passage it cites.",
+    )
+    llm_base_url: str = Field(
+        "http://127.0.0.1:8080/v1",
+        description="Base URL of an OpenAI-compatible API (llama.cpp, Ollama's /v1, vLLM, OpenAI).",
+    )
+    llm_model: str = Field("local-model", description="Model name sent to the endpoint.")
+    llm_api_key: SecretStr = Field(
+        SecretStr("not-needed"),
+        description="API key for the endpoint, read from the environment and never logged.",
+    )
+    llm_temperature: float = Field(0.1, ge=0, le=2, description="Sampling temperature.")
+    llm_max_tokens: int = Field(400, ge=16, le=8192, description="Longest answer the model may write, in tokens.")
+    llm_timeout: float = Field(60.0, gt=0, description="Seconds to wait for the endpoint before giving up.")
+    llm_retries: int = Field(1, ge=0, le=10, description="Retries after a refused connection, a timeout or a 5xx.")
+    llm_context_tokens: int = Field(
+        2500,
+        ge=200,
+        description="Token budget (cl100k_base) of the passages in the prompt: passages that do not "
+        "fit are left out whole, lowest-ranked first. Prompt, budget and max tokens must fit the "
+        "model's context window.",
+    )
+    llm_strict: bool = Field(
+        False,
+        description="When the endpoint fails: false answers extractively and marks the answer as a "
+        "fallback; true returns a 502 (or 504 on timeout) problem instead.",
+    )
+    unsupported_claims: Literal["flag", "drop"] = Field(
+        "flag",
+        description="Sentences of an LLM answer that their citation does not support: `flag` keeps "
+        "them, marked; `drop` removes them from the answer. Both list them under `unsupported`.",
+    )
+    min_claim_support: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="A sentence of an LLM answer is supported when one sentence of a passage it "
+        "cites scores at least this with the support check.",
+    )
+
+
 class ServerSettings(BaseSettings):
     model_config = _section_config()
 
@@ -136,4 +186,5 @@ class Settings(BaseSettings):
     chunking: ChunkingSettings = Field(default_factory=ChunkingSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     answering: AnsweringSettings = Field(default_factory=AnsweringSettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)

@@ -14,7 +14,7 @@ from ingest.settings import Settings
 
 from .errors import install_error_handlers
 from .logs import request_id
-from .routes import ask, documents, health, search
+from .routes import ask, chat, documents, health, openai, search
 from .service import IndexHandle
 
 logger = logging.getLogger(__name__)
@@ -40,7 +40,7 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
     app = FastAPI(title="Dossier", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     install_error_handlers(app)
     app.middleware("http")(log_request)
-    for module in (ask, search, documents, health):
+    for module in (ask, chat, search, documents, health, openai):
         summarise_routes_from_docstrings(module.router)
         app.include_router(module.router)
     return app

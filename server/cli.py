@@ -161,6 +161,8 @@ def ask(question, top_k, doc_ids, source, published_from, published_to, as_json,
     if as_json:
         out.print_json(data=result)
         return
+    if result.get("fallback"):
+        out.print(f"(The language model failed, so this is the extractive answer: {result['fallback']})\n")
     out.print(result["answer"])
     for citation in result["citations"]:
         date = f", {citation['published_at']}" if citation["published_at"] else ""
@@ -169,6 +171,9 @@ def ask(question, top_k, doc_ids, source, published_from, published_to, as_json,
             f"    {citation['doc_id']} chars {citation['start_char']}-{citation['end_char']}: "
             f"“{citation['quote']}”"
         )
+    for sentence in result.get("unsupported", []):
+        out.print(f"\nNot supported: “{sentence['text']}” {sentence['reason']}")
+    out.print(f"\n({result['answerer']})")
 
 
 @main.command()

@@ -1,4 +1,5 @@
-"""Every error the API returns is an RFC 9457 problem+json body, rendered here and only here."""
+"""Every error the API returns is rendered here: an RFC 9457 problem+json body, except on the
+OpenAI-compatible routes, whose clients expect OpenAI's `{"error": {...}}` shape."""
 
 import logging
 from http import HTTPStatus
@@ -15,12 +16,25 @@ logger = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
 
 
+OPENAI_ROUTES = ("/v1/chat/completions", "/v1/models")
+
+
 def problem(
     status: int, title: str, detail: str, instance: str, type_: str = "about:blank", **extra
 ) -> JSONResponse:
+    if instance.rstrip("/") in OPENAI_ROUTES:
+        return openai_error(status, detail, type_)
     body = {"type": type_, "title": title, "status": status, "detail": detail, "instance": instance}
     body.update(extra)
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+
+
+def openai_error(status: int, message: str, type_: str) -> JSONResponse:
+    """OpenAI's error body: the type names the kind of failure, the code Dossier's problem type."""
+    kind = "invalid_request_error" if status < 500 else "server_error"
+    code = type_.rsplit("/", 1)[-1] if type_ != "about:blank" else HTTPStatus(status).phrase.lower().replace(" ", "_")
+    body = {"error": {"message": message, "type": kind, "param": None, "code": code}}
+    return JSONResponse(body, status_code=status)
 
 
 async def dossier_error(request: Request, exc: DossierError) -> JSONResponse:

@@ -1,6 +1,7 @@
 """Request and response bodies of the HTTP API (they are also its OpenAPI schema)."""
 
 from datetime import date
+from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
@@ -58,15 +59,60 @@ class Citation(BaseModel):
     )
 
 
+class CheckedSentence(BaseModel):
+    text: str = Field(description="The sentence as the answer shows it, markers included.")
+    citations: list[int] = Field(description="The `[n]` it cites that name a source.")
+    supported: bool = Field(description="Whether a sentence of a cited source backs it (the support check).")
+    support: float = Field(description="Support of its best quote, 0 to 1; 1 for a verbatim quote.")
+    reason: str | None = Field(description="Why it is not supported, in one or two sentences.")
+    quote: Citation | None = Field(description="The sentence of the cited sources that backs it best.")
+
+
 class AskResponse(BaseModel):
+    question: str = Field(description="The question that was searched.")
     answer: str = Field(description="The answer; each sentence ends with a `[n]` citation marker.")
     abstained: bool = Field(description="True when the sources do not answer the question.")
+    answerer: str = Field(description="What produced the answer: `extractive`, or `llm:<model>`.")
+    fallback: str | None = Field(
+        description="Set when the LLM failed and this is the extractive answer instead: why it failed."
+    )
     citations: list[Citation]
-    answerer: str = Field(description="What produced the answer: `extractive`, or an LLM's name.")
+    sentences: list[CheckedSentence] = Field(description="Each sentence of the answer with its verdict.")
+    unsupported: list[CheckedSentence] = Field(
+        description="The sentences no cited source backs (shown flagged, or dropped from `answer` when "
+        "DOSSIER_UNSUPPORTED_CLAIMS=drop)."
+    )
+    invalid_markers: list[int] = Field(description="`[n]` markers the LLM wrote that name no source; removed.")
     evidence_score: float = Field(
         description="Support of the best evidence found; below the abstention threshold the answer abstains."
     )
     timings_ms: dict[str, float]
+
+
+class ChatMessage(BaseModel):
+    role: Literal["system", "user", "assistant", "developer", "tool"]
+    content: str | list[dict] | None = Field(
+        None, description="Text, or OpenAI content parts (`{\"type\": \"text\", \"text\": ...}`)."
+    )
+
+    def text(self) -> str:
+        if isinstance(self.content, list):
+            return " ".join(str(part.get("text", "")) for part in self.content if part.get("type") == "text")
+        return self.content or ""
+
+
+class ChatRequest(BaseModel):
+    messages: list[ChatMessage] = Field(
+        min_length=1, description="The conversation so far; it ends with the user's question."
+    )
+    stream: bool = Field(False, description="Stream Server-Sent Events instead of one JSON body.")
+    top_k: int | None = Field(None, ge=1, le=50, description="Passages to retrieve; default from settings.")
+    filters: Filters = Field(default_factory=Filters)
+
+
+class ChatResponse(AskResponse):
+    original_question: str = Field(description="The last user message, as asked.")
+    rewritten: bool = Field(description="Whether the question was rewritten to stand alone.")
 
 
 class Passage(BaseModel):

@@ -3,18 +3,23 @@
 import logging
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+
+from llama_index.core.llms import ChatMessage
 
 from ingest.embedding import Embedder
-from ingest.errors import InvalidQuestionError
+from ingest.errors import InvalidQuestionError, LLMFailedError
 from ingest.index import IndexSpec
 from ingest.settings import Settings
 from ingest.sparse import SparseIndex, up_to_date_index
 from ingest.store import DocumentRecord, Store, read_generation
 
-from .answer import ExtractiveAnswerer
+from .answer import Answer, ExtractiveAnswerer
 from .filters import SearchFilters
+from .llm import LLMClient
+from .llm_answer import LLMAnswerer
 from .retrieve import Passage, Retriever, make_retriever
+from .sentences import Sentence
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +37,27 @@ class Citation:
     quote: str
     start_char: int
     end_char: int
-    support: float  # how well the quote answers the question, 0 to 1 (server/support.py)
+    support: float  # extractive: how well the quote answers the question; LLM: backs the claim
+
+    @classmethod
+    def of(cls, number: int, sentence: Sentence, support: float) -> "Citation":
+        passage = sentence.passage
+        return cls(
+            number, sentence.doc_id, passage.title, passage.url, passage.published_at, passage.chunk_id,
+            sentence.text, sentence.start, sentence.end, support,
+        )
+
+
+@dataclass(frozen=True)
+class CheckedSentence:
+    """One sentence of an answer and the verdict of the support check on it."""
+
+    text: str
+    citations: list[int]
+    supported: bool
+    support: float
+    reason: str | None  # why it is not supported
+    quote: Citation | None  # the sentence of the sources that backs it best
 
 
 @dataclass
@@ -44,12 +69,52 @@ class AskResult:
     answerer: str
     evidence_score: float  # the best sentence's support, compared with the abstention threshold
     timings_ms: dict[str, float] = field(default_factory=dict)
+    question: str = ""
+    sentences: list[CheckedSentence] = field(default_factory=list)
+    invalid_markers: list[int] = field(default_factory=list)  # [n] the LLM wrote that name no passage
+    fallback: str | None = None  # why the LLM's answer was replaced by the extractive one
+
+    @property
+    def unsupported(self) -> list[CheckedSentence]:
+        return [sentence for sentence in self.sentences if not sentence.supported]
+
+    def to_dict(self) -> dict:
+        """The answer as the API returns it (`/v1/ask`, `/v1/chat` and the stream's `done` event)."""
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "abstained": self.abstained,
+            "answerer": self.answerer,
+            "fallback": self.fallback,
+            "citations": [asdict(c) for c in self.citations],
+            "sentences": [asdict(s) for s in self.sentences],
+            "unsupported": [asdict(s) for s in self.unsupported],
+            "invalid_markers": self.invalid_markers,
+            "evidence_score": self.evidence_score,
+            "timings_ms": self.timings_ms,
+        }
 
 
 @dataclass
 class SearchResult:
     passages: list[Passage]
     timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class Draft:
+    """Everything decided before an LLM writes: the evidence, the fallback and the prompt."""
+
+    question: str
+    timer: "Timer"
+    passages: list[Passage]  # the top_k retrieved, returned with the answer
+    extractive: Answer  # the fallback, and the evidence test every answer must pass
+    sources: list[Passage]  # the passages numbered in the prompt; empty when no LLM is asked
+    messages: list[ChatMessage]
+
+    @property
+    def asks_llm(self) -> bool:
+        return bool(self.messages)
 
 
 class Timer:
@@ -75,7 +140,13 @@ class QueryService:
         self.store = store
         self.embedder = embedder
         self.retriever: Retriever = make_retriever(store, embedder, sparse, settings.retrieval)
-        self.answerer = ExtractiveAnswerer(store, sparse, settings.answering)
+        self.extractive = ExtractiveAnswerer(store, sparse, settings.answering)
+        self.llm = LLMClient(settings.llm) if settings.llm.answerer == "llm" else None
+        self.llm_answerer = LLMAnswerer(store, sparse, embedder, settings)
+
+    @property
+    def answerer_name(self) -> str:
+        return self.llm.name if self.llm else self.extractive.name
 
     def check_question(self, question: str) -> str:
         question = question.strip()
@@ -100,6 +171,19 @@ class QueryService:
         return SearchResult(passages, timer.done())
 
     def ask(self, question: str, top_k: int | None = None, filters: SearchFilters | None = None) -> AskResult:
+        """The configured answerer's answer; with an LLM that fails, the extractive one (or raise, strict)."""
+        draft = self.draft(question, top_k, filters)
+        if not draft.asks_llm:
+            return self.extractive_result(draft)
+        try:
+            text = self.llm.complete(draft.messages)
+        except LLMFailedError as exc:
+            return self.llm_failed(draft, exc)
+        draft.timer.lap("generate")
+        return self.llm_result(draft, text)
+
+    def draft(self, question: str, top_k: int | None = None, filters: SearchFilters | None = None) -> Draft:
+        """Retrieve, find the evidence, and (with an LLM, when the evidence suffices) write the prompt."""
         question = self.check_question(question)
         timer = Timer()
         embedding = self.embedder.embed_query(question)  # once: every stage below shares it
@@ -109,31 +193,63 @@ class QueryService:
         candidates = self.retriever.retrieve(question, embedding, pool, filters or SearchFilters())
         passages = candidates[:top_k]
         timer.lap("retrieve")
-        answer = self.answerer.answer(question, embedding, candidates)
-        timer.lap("answer")
+        extractive = self.extractive.answer(question, embedding, candidates)
+        timer.lap("answer" if self.llm is None else "evidence")
+        sources, messages = [], []
+        if self.llm is not None and not extractive.abstained:  # too little evidence: no LLM can fix that
+            sources, messages = self.llm_answerer.prompt(question, passages)
+        return Draft(question, timer, passages, extractive, sources, messages)
+
+    def extractive_result(self, draft: Draft, fallback: str | None = None) -> AskResult:
+        answer = draft.extractive
         citations = [
-            Citation(
-                id=number,
-                doc_id=e.sentence.doc_id,
-                title=e.sentence.passage.title,
-                url=e.sentence.passage.url,
-                published_at=e.sentence.passage.published_at,
-                chunk_id=e.sentence.passage.chunk_id,
-                quote=e.sentence.text,
-                start_char=e.sentence.start,
-                end_char=e.sentence.end,
-                support=e.support.score,
-            )
-            for number, e in enumerate(answer.evidence, start=1)
+            Citation.of(number, e.sentence, e.support.score) for number, e in enumerate(answer.evidence, start=1)
         ]
-        timings = timer.done()
-        logger.info(
-            "ask: abstained=%s best=%.3f passages=%s cited=%s %.0fms",
-            answer.abstained, answer.best_score, [p.chunk_id for p in passages],
-            [c.chunk_id for c in citations], timings["total"],
+        sentences = [CheckedSentence(c.quote, [c.id], True, 1.0, None, c) for c in citations]  # verbatim quotes
+        result = AskResult(
+            answer.text, answer.abstained, citations, draft.passages,
+            self.extractive.name, answer.best_score, draft.timer.done(),
+            draft.question, sentences, [], fallback,
         )
-        return AskResult(
-            answer.text, answer.abstained, citations, passages, self.answerer.name, answer.best_score, timings
+        self.log(result)
+        return result
+
+    def llm_failed(self, draft: Draft, error: LLMFailedError) -> AskResult:
+        """Strict: raise. Otherwise the extractive answer, marked as a fallback, and a log line why."""
+        if self.settings.llm.llm_strict:
+            raise error
+        logger.warning("LLM failed, answering extractively: %s", error.detail)
+        draft.timer.lap("generate")
+        return self.extractive_result(draft, fallback=error.detail)
+
+    def llm_result(self, draft: Draft, text: str) -> AskResult:
+        checked = self.llm_answerer.check(text, draft.sources)
+        draft.timer.lap("verify")
+        if checked.nothing_supported:
+            reason = "No sentence of the language model's answer was supported by the passage it cites."
+            logger.warning("%s Answering extractively.", reason)
+            return self.extractive_result(draft, fallback=reason)
+        citations = {q.number: Citation.of(q.number, q.sentence, q.support) for q in checked.quotes}
+        sentences = [
+            CheckedSentence(
+                v.claim.shown(), v.claim.cited, v.supported, v.support, v.reason,
+                Citation.of(v.quote_citation, v.quote, v.support) if v.quote else None,
+            )
+            for v in checked.verdicts
+        ]
+        result = AskResult(
+            checked.text, checked.abstained, list(citations.values()), draft.passages, self.answerer_name,
+            draft.extractive.best_score, draft.timer.done(), draft.question, sentences, checked.invalid_markers,
+        )
+        self.log(result)
+        return result
+
+    def log(self, result: AskResult) -> None:
+        logger.info(
+            "ask: answerer=%s abstained=%s best=%.3f passages=%s cited=%s unsupported=%d invalid=%s %.0fms",
+            result.answerer, result.abstained, result.evidence_score, [p.chunk_id for p in result.passages],
+            [c.chunk_id for c in result.citations], len(result.unsupported), result.invalid_markers,
+            result.timings_ms["total"],
         )
 
     def documents(self) -> list[DocumentRecord]:

@@ -36,9 +36,14 @@ _WORD = re.compile(r"\b\w\w+\b")  # as the BM25 index splits words, so that its 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 
 
+def content_words(text: str) -> list[str]:
+    """The words of a text that carry its meaning, as written and in order, each once."""
+    return list(dict.fromkeys(word for word in _WORD.findall(text) if word.lower() not in _STOPWORDS))
+
+
 def key_terms(text: str) -> set[str]:
     """Content words of a text, lower-cased and stemmed like the BM25 index's."""
-    return set(STEMMER.stemWords([word for word in _WORD.findall(text.lower()) if word not in _STOPWORDS]))
+    return set(STEMMER.stemWords([word.lower() for word in content_words(text)]))
 
 
 def numbers_in(text: str) -> set[str]:

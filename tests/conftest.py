@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -14,7 +15,7 @@ import pytest
 
 from ingest.embedding import Embedder
 from ingest.pipeline import Ingestor
-from ingest.settings import EmbeddingSettings, Settings, StoreSettings
+from ingest.settings import EmbeddingSettings, LLMSettings, Settings, StoreSettings
 from ingest.store import Store
 from server.service import IndexHandle, QueryService
 
@@ -73,7 +74,7 @@ def cli_env(data_dir: Path, **extra: str) -> dict[str, str]:
 
 def run_cli(*args: str, env: dict[str, str], cwd: Path | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [str(DOSSIER), *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=600
+        [str(DOSSIER), *args], check=False, env=env, cwd=cwd, capture_output=True, text=True, timeout=600
     )
 
 
@@ -122,22 +123,58 @@ def cli_data_dir(tmp_path_factory) -> Path:
     return data_dir
 
 
-@pytest.fixture(scope="session")
-def server(cli_data_dir) -> Iterator[ServerProcess]:
-    process = ServerProcess(cli_data_dir)
+@contextmanager
+def serving(data_dir: Path, **env: str) -> Iterator[ServerProcess]:
+    """`dossier serve` over `data_dir`, up until the block ends."""
+    process = ServerProcess(data_dir, **env)
     try:
         process.wait_until_up()
         yield process
     finally:
         process.stop()
+
+
+def copy_of_sample_index(cli_data_dir: Path, tmp_path_factory, name: str) -> Path:
+    """A private copy, so that two server processes never share one embedded database."""
+    data_dir = tmp_path_factory.mktemp(name) / ".dossier"
+    shutil.copytree(cli_data_dir, data_dir)
+    return data_dir
+
+
+@pytest.fixture(scope="session")
+def server(cli_data_dir) -> Iterator[ServerProcess]:
+    with serving(cli_data_dir) as process:
+        yield process
 
 
 @pytest.fixture(scope="session")
 def empty_server(tmp_path_factory) -> Iterator[ServerProcess]:
     """A server started before anything was ingested."""
-    process = ServerProcess(tmp_path_factory.mktemp("empty") / ".dossier")
-    try:
-        process.wait_until_up()
+    with serving(tmp_path_factory.mktemp("empty") / ".dossier") as process:
         yield process
-    finally:
-        process.stop()
+
+
+@pytest.fixture(scope="session")
+def scripted_llm():
+    """An OpenAI-compatible server on loopback that answers with the replies a test scripts."""
+    from tests.llm_servers import ScriptedLLM
+
+    with ScriptedLLM() as llm:
+        yield llm
+
+
+def llm_settings(sample_settings: Settings, url: str, **llm) -> Settings:
+    """The sample index, answered by the LLM at `url` (no retries, a short timeout)."""
+    options = {"answerer": "llm", "llm_base_url": url, "llm_model": "scripted", "llm_timeout": 3, "llm_retries": 0}
+    return Settings(store=sample_settings.store, llm=LLMSettings(**options | llm))
+
+
+@pytest.fixture(scope="session")
+def llm_dossier(tmp_path_factory, cli_data_dir, scripted_llm) -> Iterator[ServerProcess]:
+    """`dossier serve` answering with the scripted LLM, over a copy of the sample index."""
+    env = {
+        "DOSSIER_ANSWERER": "llm", "DOSSIER_LLM_BASE_URL": scripted_llm.url, "DOSSIER_LLM_MODEL": "scripted",
+        "DOSSIER_LLM_TIMEOUT": "3", "DOSSIER_LLM_RETRIES": "0", "DOSSIER_LLM_API_KEY": "secret-key-never-logged",
+    }
+    with serving(copy_of_sample_index(cli_data_dir, tmp_path_factory, "llm-serve"), **env) as process:
+        yield process

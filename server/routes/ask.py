@@ -1,9 +1,7 @@
-from dataclasses import asdict
-
 from fastapi import APIRouter
 
 from ..deps import ServiceDep
-from ..schemas import AskRequest, AskResponse, Citation
+from ..schemas import AskRequest, AskResponse
 
 router = APIRouter(prefix="/v1", tags=["answers"])
 
@@ -12,11 +10,4 @@ router = APIRouter(prefix="/v1", tags=["answers"])
 def ask_question(body: AskRequest, service: ServiceDep) -> AskResponse:
     """Answer a question from the ingested articles, citing the exact passage of each claim."""
     result = service.ask(body.question, body.top_k, body.filters.to_search_filters())
-    return AskResponse(
-        answer=result.answer,
-        abstained=result.abstained,
-        citations=[Citation(**asdict(citation)) for citation in result.citations],
-        answerer=result.answerer,
-        evidence_score=result.evidence_score,
-        timings_ms=result.timings_ms,
-    )
+    return AskResponse(**result.to_dict())
