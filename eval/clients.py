@@ -4,7 +4,6 @@ Each answers `ask` and `search` in the HTTP API's JSON shape, so one set of metr
 """
 
 import time
-from dataclasses import asdict
 from pathlib import Path
 from typing import Protocol
 
@@ -49,13 +48,7 @@ class InProcessClient:
         return cls(IndexHandle(settings, embedder).service()), report
 
     def ask(self, question: str, top_k: int) -> dict:
-        result = self.service.ask(question, top_k)
-        return {
-            "answer": result.answer,
-            "abstained": result.abstained,
-            "citations": [asdict(c) for c in result.citations],
-            "evidence_score": result.evidence_score,
-        }
+        return self.service.ask(question, top_k).to_dict()
 
     def search(self, query: str, k: int) -> list[dict]:
         return [p.to_dict() for p in self.service.search(query, k).passages]

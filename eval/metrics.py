@@ -40,6 +40,15 @@ def citations_exact(citations: list[dict], documents: dict[str, str]) -> bool | 
     return all(documents.get(c["doc_id"], "")[c["start_char"] : c["end_char"]] == c["quote"] for c in citations)
 
 
+def answer_checks(result: dict) -> dict:
+    """What the support check said of the answer's own sentences (LLM answers; trivially 1 for quotes)."""
+    sentences = [] if result["abstained"] else result.get("sentences") or []
+    return {
+        "supported_sentences": sum(s["supported"] for s in sentences) / len(sentences) if sentences else None,
+        "fallback": bool(result["fallback"]) if "fallback" in result else None,
+    }
+
+
 def score_answer(question: Question, result: dict, top_k: int, documents: dict[str, str]) -> dict:
     """Every metric one known-facts question contributes to (None: not applicable)."""
     passages = result["passages"]
@@ -50,6 +59,7 @@ def score_answer(question: Question, result: dict, top_k: int, documents: dict[s
     scores: dict[str, float | bool | None] = {
         "exact_citations": citations_exact(citations, documents),
         "latency_ms": result["latency_ms"],
+        **answer_checks(result),
     }
     if question.answerable:
         retrievable = bool(question.evidence or question.docs)
@@ -82,6 +92,7 @@ def score_realtimeqa(question: Question, result: dict, k: int = 5) -> dict:
         "top_passage_contains": bool(result["passages"]) and contains_any(result["passages"][0]["text"], gold),
         "abstained": result["abstained"],
         "latency_ms": result["latency_ms"],
+        **answer_checks(result),
     }
 
 

@@ -40,7 +40,8 @@ from ingest.tokens import count_tokens
 from prompts import render
 
 from .filters import SearchFilters
-from .service import AskResult, Draft, QueryService
+from .retrieve import Passage
+from .service import AskResult, Citation, Draft, QueryService
 from .support import content_words
 
 logger = logging.getLogger(__name__)
@@ -224,9 +225,7 @@ class ChatTurn:
             async for delta in self.stream:
                 text += delta
                 yield "delta", {"text": delta}
-        except LLMFailedError as exc:
-            if self.service.settings.llm.llm_strict:
-                raise
+        except LLMFailedError as exc:  # strict: raises again, and `events` sends an `error` event
             yield "done", self.service.llm_failed(draft, exc).to_dict()
             return
         draft.timer.lap("generate")
@@ -234,7 +233,7 @@ class ChatTurn:
         yield "done", result.to_dict()
 
 
-def source_of_passage(number: int, passage) -> dict:
+def source_of_passage(number: int, passage: Passage) -> dict:
     return {
         "id": number, "doc_id": passage.doc_id, "title": passage.title, "url": passage.url,
         "published_at": passage.published_at, "chunk_id": passage.chunk_id, "text": passage.text,
@@ -242,7 +241,7 @@ def source_of_passage(number: int, passage) -> dict:
     }
 
 
-def source_of_citation(citation) -> dict:
+def source_of_citation(citation: Citation) -> dict:
     return {
         "id": citation.id, "doc_id": citation.doc_id, "title": citation.title, "url": citation.url,
         "published_at": citation.published_at, "chunk_id": citation.chunk_id, "text": citation.quote,

@@ -7,7 +7,7 @@ import pytest
 
 from eval.clients import HttpEvalClient, InProcessClient
 from eval.datasets import load_dataset, load_realtimeqa, load_scifact
-from eval.metrics import ndcg_at, ranked_documents, recall_at
+from eval.metrics import answer_checks, ndcg_at, ranked_documents, recall_at
 from eval.run import evaluate, summarise
 from eval.text import contains, normalise
 from ingest.clean import clean
@@ -145,3 +145,13 @@ def test_calibration_writes_its_curve(tmp_path):
     assert {o["id"] for o in calibration["outcomes"]} == {"f1", "u1"}
     assert "<polyline" in (tmp_path / "cal" / "report.html").read_text()
     assert f"threshold {calibration['threshold']}" in result.stdout
+
+
+def test_answer_checks_count_the_supported_sentences_and_fallbacks():
+    sentences = [{"supported": True}, {"supported": False}]
+    checked = answer_checks({"abstained": False, "sentences": sentences, "fallback": None})
+    assert checked == {"supported_sentences": 0.5, "fallback": False}
+    assert answer_checks({"abstained": True, "sentences": [], "fallback": "timed out"}) == {
+        "supported_sentences": None, "fallback": True
+    }
+    assert answer_checks({"abstained": False, "answer": "naive"}) == {"supported_sentences": None, "fallback": None}

@@ -1,0 +1,61 @@
+"""What checking an LLM's answer costs: `python bench/verify_cost.py [--repeat R]`.
+
+Answers the sample facts' answerable questions with the LLM answerer against the tests'
+scripted OpenAI-compatible server (instant replies: the evidence sentence plus one made-up
+sentence, both cited), so the timings are Dossier's own: retrieval, the evidence test, the
+prompt, parsing and verifying the sentences. Reports each stage's median and 95th percentile
+in milliseconds over R passes after a warm-up; writes bench/results/verify.json. Needs the
+sample index (`dossier eval eval/datasets/sample-facts.jsonl` builds `.dossier/eval/articles`).
+"""
+
+import argparse
+import json
+import statistics
+import sys
+from pathlib import Path
+
+from eval.datasets import load_dataset
+from eval.metrics import percentile
+from ingest.embedding import Embedder
+from ingest.settings import LLMSettings, Settings
+from server.service import IndexHandle
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from tests.llm_servers import Reply, ScriptedLLM  # after the path: tests is not installed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", type=Path, default=Path(".dossier/eval/articles"))
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    questions = [q for q in load_dataset(ROOT / "eval/datasets/sample-facts.jsonl").questions if q.evidence]
+    laps: dict[str, list[float]] = {}
+    with ScriptedLLM() as llm:
+        settings = Settings(llm=LLMSettings(answerer="llm", llm_base_url=llm.url, llm_model="scripted"))
+        settings.store.data_dir = args.data_dir
+        service = IndexHandle(settings, Embedder(settings.embedding)).service()
+        for number in range(args.repeat + 1):
+            for question in questions:
+                llm.script(Reply(f"{question.evidence[0]} [1]. The talks also covered a joint mission to Mars [2]."))
+                timings = service.ask(question.question).timings_ms
+                for stage, ms in timings.items():
+                    if number:  # the first pass warms caches up
+                        laps.setdefault(stage, []).append(ms)
+    result = {
+        "questions": len(questions),
+        "repeat": args.repeat,
+        "ms": {
+            stage: {"p50": round(statistics.median(values), 1), "p95": round(percentile(values, 95), 1)}
+            for stage, values in laps.items()
+        },
+    }
+    out = ROOT / "bench" / "results" / "verify.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
