@@ -7,12 +7,11 @@ milliseconds. Writes bench/results/ask.json. Run it on an otherwise idle machine
 """
 
 import argparse
-import json
-import statistics
 from pathlib import Path
 
+from stages import stage_percentiles, write_result
+
 from eval.datasets import load_dataset
-from eval.metrics import percentile
 from ingest.embedding import Embedder
 from ingest.settings import Settings
 from server.service import IndexHandle
@@ -42,15 +41,9 @@ def main() -> None:
         "passages": service.store.chunk_count(),
         "questions": len(questions),
         "repeat": args.repeat,
-        "ms": {
-            stage: {"p50": round(statistics.median(values), 1), "p95": round(percentile(values, 95), 1)}
-            for stage, values in laps.items()
-        },
+        "ms": stage_percentiles(laps),
     }
-    out = ROOT / "bench" / "results" / "ask.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
+    write_result("ask", result)
 
 
 if __name__ == "__main__":

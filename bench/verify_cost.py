@@ -9,13 +9,12 @@ sample index (`dossier eval eval/datasets/sample-facts.jsonl` builds `.dossier/e
 """
 
 import argparse
-import json
-import statistics
 import sys
 from pathlib import Path
 
+from stages import stage_percentiles, write_result
+
 from eval.datasets import load_dataset
-from eval.metrics import percentile
 from ingest.embedding import Embedder
 from ingest.settings import LLMSettings, Settings
 from server.service import IndexHandle
@@ -46,15 +45,9 @@ def main() -> None:
     result = {
         "questions": len(questions),
         "repeat": args.repeat,
-        "ms": {
-            stage: {"p50": round(statistics.median(values), 1), "p95": round(percentile(values, 95), 1)}
-            for stage, values in laps.items()
-        },
+        "ms": stage_percentiles(laps),
     }
-    out = ROOT / "bench" / "results" / "verify.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
+    write_result("verify", result)
 
 
 if __name__ == "__main__":
