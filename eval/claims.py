@@ -1,17 +1,19 @@
-"""How well the claim check tells backed sentences from unbacked ones, on a known-facts file.
+"""How well the claim check tells backed sentences from unbacked ones, on development data.
 
-For each answerable question, the passages an LLM would be shown are retrieved, and claims are
-made from the question's verbatim evidence (a fragment of one article sentence):
+Two sets of claims, each checked as `/v1/chat` checks an LLM's sentence, citing a passage
+among those an LLM would be shown for the question:
 
-- backed: the evidence, citing the passage that holds it;
-- wrong number: the evidence with its first number changed, citing that passage;
-- wrong passage: the evidence, citing a shown passage that does not hold it;
-- other fact: another question's evidence (not in the passage), citing this one's passage.
+- made from a known-facts file's verbatim evidence (a fragment of one article sentence): the
+  evidence citing the passage that holds it ("backed"); with its first number changed; citing a
+  shown passage that does not hold it; another question's evidence citing this one's passage;
+- written by hand (`sample-claims.jsonl`): faithful paraphrases of a fact, and sentences that
+  get it subtly wrong (a number, a word, a negation or swapped roles, something made up), each
+  citing the passage that holds the fact.
 
-Each claim is checked as `/v1/chat` checks an LLM's sentence; the rates are printed for a range
-of thresholds, so `DOSSIER_MIN_CLAIM_SUPPORT` is chosen with figures. Development data only:
+The share judged supported is printed for a range of thresholds, so `DOSSIER_MIN_CLAIM_SUPPORT`
+is chosen with figures. Development data only:
 
-    python -m eval.claims eval/datasets/sample-facts.jsonl
+    python -m eval.claims eval/datasets/sample-facts.jsonl eval/datasets/sample-claims.jsonl
 """
 
 import json
@@ -25,7 +27,7 @@ from server.claims import split_claims, verify
 from server.sentences import sentences_of_each
 
 from .cli import corpus_key, dossier_client, prepare_corpus
-from .datasets import load_dataset
+from .datasets import load_dataset, read_jsonl
 
 THRESHOLDS = [0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65]
 KINDS = ["backed", "wrong number", "wrong passage", "other fact"]
@@ -50,24 +52,45 @@ def claims_for(question, others: list[str], sources) -> list[tuple[str, str, int
     return made
 
 
-def measure(dataset_path: Path) -> dict:
+def measure(facts_path: Path, claims_path: Path | None) -> dict:
     settings = Settings()
-    data = load_dataset(dataset_path)
+    data = load_dataset(facts_path)
     folder = settings.store.data_dir / "eval" / corpus_key(data)
     embedder = Embedder(settings.embedding)
     service = dossier_client(settings, folder, embedder, prepare_corpus(data, folder)).service
     answerable = [q for q in data.questions if q.answerable and q.evidence]
-    verdicts: dict[str, list] = {kind: [] for kind in KINDS}
+
+    def shown_passages(question):
+        return service.llm_answerer.prompt(question.question, service.search(question.question).passages)[0]
+
+    def verdict(sources, text: str, number: int):
+        [claim] = split_claims(f"{text} [{number}]", len(sources))
+        weight = service.llm_answerer.sparse.idf
+        return verify([claim], sentences_of_each(sources, service.store), embedder, weight, 0.0)[0]
+
+    made: dict[str, list] = {kind: [] for kind in KINDS}
     for index, question in enumerate(answerable):
-        passages = service.search(question.question).passages
-        sources, _ = service.llm_answerer.prompt(question.question, passages)
+        sources = shown_passages(question)
         others = [q.evidence[0] for q in answerable[index + 1 :] + answerable[:index]]
         for kind, text, number in claims_for(question, others, sources):
-            [claim] = split_claims(f"{text} [{number}]", len(sources))
-            [verdict] = verify([claim], sentences_of_each(sources, service.store), embedder, service.llm_answerer.sparse.idf, 0.0)
-            verdicts[kind].append(verdict)
+            made[kind].append(verdict(sources, text, number))
+    written: dict[str, list] = {}
+    by_id = {q.id: q for q in answerable}
+    for claim in read_jsonl(claims_path) if claims_path else []:
+        question = by_id[claim["fact"]]
+        sources = shown_passages(question)
+        home = next((n for n, p in enumerate(sources, start=1) if question.evidence[0] in p.text), None)
+        if home is not None:  # the fact's passage was not shown: nothing to cite
+            written.setdefault(claim["kind"], []).append(verdict(sources, claim["claim"], home))
     return {
-        "dataset": str(dataset_path),
+        "datasets": [str(facts_path), str(claims_path)],
+        "made": summary_of(made),
+        "written": summary_of(written),
+    }
+
+
+def summary_of(verdicts: dict[str, list]) -> dict:
+    return {
         "claims": {kind: len(found) for kind, found in verdicts.items()},
         "supported_rate": {
             str(t): {kind: rate([v.supported and v.support >= t for v in found]) for kind, found in verdicts.items()}
@@ -81,14 +104,22 @@ def rate(flags: list[bool]) -> float | None:
 
 
 def main(argv: list[str]) -> None:
-    summary = measure(Path(argv[0]))
+    summary = measure(Path(argv[0]), Path(argv[1]) if len(argv) > 1 else None)
     out = Path("eval/runs/claims")
     out.mkdir(parents=True, exist_ok=True)
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
-    print("claims:", summary["claims"])
-    print("threshold  " + "  ".join(f"{kind:>13}" for kind in KINDS) + "   (share judged supported)")
+    for name in ("made", "written"):
+        print_table(name, summary[name])
+
+
+def print_table(name: str, summary: dict) -> None:
+    kinds = list(summary["claims"])
+    if not kinds:
+        return
+    print(f"\n{name} claims:", summary["claims"], "(share judged supported)")
+    print("threshold  " + "  ".join(f"{kind:>16}" for kind in kinds))
     for threshold, rates in summary["supported_rate"].items():
-        print(f"{threshold:>9}  " + "  ".join(f"{rates[kind]!s:>13}" for kind in KINDS))
+        print(f"{threshold:>9}  " + "  ".join(f"{rates[kind]!s:>16}" for kind in kinds))
 
 
 if __name__ == "__main__":

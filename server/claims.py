@@ -23,6 +23,16 @@ from .support import Support, SupportCheck
 MARKER = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")
 _LEADING_MARKERS = re.compile(r"^(?:\s*\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\])+")
 _ABSTENTION = re.compile(r"^\W*(the )?sources do not say\b", re.IGNORECASE)
+_NAME = re.compile(r"\b[A-Z]\w{2,}")
+_NUMBER_WORDS = {
+    "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7", "eight": "8",
+    "nine": "9", "ten": "10", "eleven": "11", "twelve": "12", "twenty": "20", "thirty": "30", "forty": "40",
+    "fifty": "50", "hundred": "100", "thousand": "1000", "million": "1000000", "billion": "1000000000",
+}
+_ORDINALS = frozenset({"first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth", "last"})
+_NEGATION = re.compile(
+    r"\b(not|no|never|neither|nor|cannot|declined|refused|rejected|denied)\b|n[’']t\b", re.IGNORECASE
+)
 
 
 @dataclass
@@ -110,60 +120,104 @@ def verify(
 ) -> list[Verdict]:
     """A verdict on each claim against the sentences of the passages it cites (numbered from 1)."""
     vectors = embedder.embed_passages([claim.text or claim.written for claim in claims])
+    vocabularies = [vocabulary_of(sentences) for sentences in passage_sentences]
     verdicts = []
     for claim, vector in zip(claims, vectors, strict=True):
         check = SupportCheck(claim.text, vector, term_weight)
-        scored = {
-            number: best_sentence(check, sentences) for number, sentences in enumerate(passage_sentences, start=1)
+        facts = facts_of(claim.text)
+        findings = {
+            number: find(check, facts, sentences, vocabulary)
+            for number, (sentences, vocabulary) in enumerate(zip(passage_sentences, vocabularies, strict=True), start=1)
         }
-        verdicts.append(judge(claim, scored, threshold))
+        verdicts.append(judge(claim, findings, threshold))
     return verdicts
 
 
-def best_sentence(check: SupportCheck, sentences: list[Sentence]) -> tuple[Sentence, Support] | None:
-    """The sentence that backs the claim best; one holding all of the claim's numbers beats any other."""
+@dataclass(frozen=True)
+class Finding:
+    """What one passage offers a claim: its best sentence, and the claim's facts it never mentions."""
+
+    sentence: Sentence
+    support: Support
+    unmentioned: tuple[str, ...]  # names and number words of the claim absent from the passage
+
+    def problem(self, number: int, claim: str, threshold: float) -> str | None:
+        """Why this passage does not back the claim, or None when it does."""
+        if self.support.missing_numbers:
+            return f"[{number}] does not contain {', '.join(self.support.missing_numbers)}."
+        if self.unmentioned:
+            return f"[{number}] does not mention {', '.join(self.unmentioned)}."
+        if _NEGATION.search(claim) and not _NEGATION.search(self.sentence.text):
+            return f"It negates what [{number}] says."
+        if self.support.score < threshold:
+            return f"The best sentence of [{number}] supports it only {self.support.score:.2f} (needed {threshold:.2f})."
+        return None
+
+
+def vocabulary_of(sentences: list[Sentence]) -> set[str]:
+    """The words of a passage and its article's title, lower-cased, with 5-letter prefixes."""
+    if not sentences:
+        return set()
+    passage = sentences[0].passage
+    words = set(re.findall(r"\w+", f"{passage.title} {passage.text}".lower()))
+    return words | {word[:5] for word in words if len(word) > 5}
+
+
+def facts_of(claim: str) -> list[str]:
+    """What a source must mention for the claim to hold: names (capitalised words after the first),
+    number words and ordinals, which the support check's figures and meaning can miss
+    ("the Mumbai Metro" for "the Delhi Metro", "ten years" for "six years")."""
+    names = [m.group() for m in _NAME.finditer(claim) if m.start() > 0]
+    counts = [word for word in re.findall(r"[a-z]+", claim.lower()) if word in _NUMBER_WORDS or word in _ORDINALS]
+    return list(dict.fromkeys(names + counts))
+
+
+def mentioned(fact: str, vocabulary: set[str]) -> bool:
+    """In the passage; a name by its first five letters, so "Indian" finds "India", "Japanese" "Japan"."""
+    word = fact.lower()
+    if word in _NUMBER_WORDS:
+        return word in vocabulary or _NUMBER_WORDS[word] in vocabulary
+    return word in vocabulary or (len(word) > 5 and word[:5] in vocabulary)
+
+
+def find(check: SupportCheck, facts: list[str], sentences: list[Sentence], vocabulary: set[str]) -> Finding | None:
+    """The passage's sentence that backs the claim best (one holding all of its numbers first)."""
     scored = [(sentence, check.score(sentence.text, sentence.vector)) for sentence in sentences]
-    return max(scored, key=lambda pair: backs(pair[1]), default=None)
+    best = max(scored, key=lambda pair: (not pair[1].missing_numbers, pair[1].score), default=None)
+    if best is None:
+        return None
+    return Finding(best[0], best[1], tuple(fact for fact in facts if not mentioned(fact, vocabulary)))
 
 
-def backs(support: Support) -> tuple[bool, float]:
-    return (not support.missing_numbers, support.score)
+def judge(claim: Claim, findings: dict[int, Finding | None], threshold: float) -> Verdict:
+    cited = {number: findings[number] for number in claim.cited if findings.get(number)}
+    evidence = {number: (finding.sentence, finding.support.score) for number, finding in cited.items()}
+    if not cited:
+        return Verdict(claim, False, 0.0, why_unsupported(claim, None, findings, threshold), None, None, evidence)
+    number, best = max(cited.items(), key=lambda item: rank(item[1], claim.text, threshold))
+    problem = best.problem(number, claim.text, threshold)
+    reason = None if problem is None else why_unsupported(claim, problem, findings, threshold)
+    return Verdict(claim, problem is None, best.support.score, reason, best.sentence, number, evidence)
 
 
-def judge(claim: Claim, scored: dict[int, tuple[Sentence, Support] | None], threshold: float) -> Verdict:
-    cited = [(number, scored[number]) for number in claim.cited if scored.get(number)]
-    evidence = {number: (sentence, support.score) for number, (sentence, support) in cited}
-    best_number, (quote, support) = max(cited, key=lambda item: backs(item[1][1]), default=(None, (None, None)))
-    score = support.score if support else 0.0
-    if support and score >= threshold and not support.missing_numbers:
-        return Verdict(claim, True, score, None, quote, best_number, evidence)
-    reason = why_unsupported(claim, best_number, support, scored, threshold)
-    return Verdict(claim, False, score, reason, quote, best_number, evidence)
+def rank(finding: Finding, claim: str, threshold: float) -> tuple[bool, float]:
+    return (finding.problem(0, claim, threshold) is None, finding.support.score)
 
 
-def why_unsupported(
-    claim: Claim,
-    number: int | None,
-    support: Support | None,
-    scored: dict[int, tuple[Sentence, Support] | None],
-    threshold: float,
-) -> str:
-    """One sentence for the reader: what is wrong, and which passage would back it, if any."""
-    if not claim.cited:
-        invalid = ", ".join(f"[{n}]" for n in claim.invalid)
-        reason = f"It cites only {invalid}, which name no passage." if invalid else "It cites no passage."
+def why_unsupported(claim: Claim, problem: str | None, findings: dict[int, Finding | None], threshold: float) -> str:
+    """One or two sentences for the reader: what is wrong, and which passage would back it, if any."""
+    if problem is not None:
+        reason = problem
+    elif claim.invalid:
+        reason = f"It cites only {', '.join(f'[{n}]' for n in claim.invalid)}, which name no passage."
     else:
-        reason = (
-            f"[{number}] does not contain {', '.join(support.missing_numbers)}."
-            if support.missing_numbers
-            else f"The best sentence of [{number}] supports it only {support.score:.2f} (needed {threshold:.2f})."
-        )
-    others = [
-        (n, pair[1].score)
-        for n, pair in scored.items()
-        if pair and n not in claim.cited and pair[1].score >= threshold and not pair[1].missing_numbers
+        reason = "It cites no passage."
+    backing = [
+        (number, finding.support.score)
+        for number, finding in findings.items()
+        if finding and number not in claim.cited and finding.problem(number, claim.text, threshold) is None
     ]
-    if others:
-        n, score = max(others, key=lambda item: item[1])
-        reason += f" Passage [{n}], which it does not cite, supports it ({score:.2f})."
+    if backing:
+        number, score = max(backing, key=lambda item: item[1])
+        reason += f" Passage [{number}], which it does not cite, supports it ({score:.2f})."
     return reason

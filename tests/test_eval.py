@@ -155,3 +155,11 @@ def test_answer_checks_count_the_supported_sentences_and_fallbacks():
         "supported_sentences": None, "fallback": True
     }
     assert answer_checks({"abstained": False, "answer": "naive"}) == {"supported_sentences": None, "fallback": None}
+
+
+def test_every_written_claim_names_an_answerable_fact_with_evidence():
+    facts = {q.id: q for q in load_dataset(SAMPLE_FACTS).questions}
+    claims = [json.loads(line) for line in SAMPLE_FACTS.with_name("sample-claims.jsonl").open()]
+    assert len(claims) == 42 and {c["supported"] for c in claims} == {True, False}
+    for claim in claims:
+        assert facts[claim["fact"]].answerable and facts[claim["fact"]].evidence, claim["id"]

@@ -53,11 +53,11 @@ def test_a_supported_claim_is_cited_with_the_sentence_that_backs_it(llm_service,
 
 
 def test_unsupported_claims_are_flagged_with_a_reason(llm_service, scripted_llm):
-    scripted_llm.script(Reply(f"{SUPPORTED} Japan will also build a base on the Moon with India [2]."))
+    scripted_llm.script(Reply(f"{SUPPORTED} Japan will also build a base on the moon with India [2]."))
     result = llm_service.ask(QUESTION)
-    assert "Moon" in result.answer  # flagged, not dropped (the default)
+    assert "moon" in result.answer  # flagged, not dropped (the default)
     [unsupported] = result.unsupported
-    assert unsupported.text == "Japan will also build a base on the Moon with India [2]."
+    assert unsupported.text == "Japan will also build a base on the moon with India [2]."
     assert unsupported.reason.startswith("The best sentence of [2] supports it only")
     assert [s.supported for s in result.sentences] == [True, False]
 
@@ -144,3 +144,25 @@ def test_strict_mode_raises_instead(make_service, scripted_llm):
     with pytest.raises(LLMFailedError) as failed:
         strict.ask(QUESTION)
     assert failed.value.status == 502
+
+
+@pytest.mark.parametrize(
+    ("claim", "reason"),
+    [
+        ("Japan will invite 500 highly skilled Indian AI professionals to Mumbai by 2030 [1].",
+         "[1] does not mention Mumbai."),
+        ("Japan will invite 500 highly skilled Indian AI professionals within ten years [1].",
+         "[1] does not mention ten."),
+        ("Japan will not invite 500 highly skilled Indian AI professionals by 2030 [1].", "It negates what [1] says."),
+    ],
+    ids=["name", "number-word", "negation"],
+)
+def test_a_claim_changing_a_name_a_count_or_the_sense_is_not_supported(llm_service, scripted_llm, claim, reason):
+    scripted_llm.script(Reply(claim))
+    [unsupported] = llm_service.ask(QUESTION).unsupported
+    assert unsupported.reason == reason
+
+
+def test_a_demonym_or_a_spelled_out_number_in_the_source_still_supports(llm_service, scripted_llm):
+    scripted_llm.script(Reply("Japan wants 500 skilled Indian AI professionals by 2030 [1]."))
+    assert llm_service.ask(QUESTION).unsupported == []
