@@ -31,6 +31,9 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
     async def lifespan(app: FastAPI):
         app.state.settings = settings
         app.state.index = IndexHandle(settings, embedder or Embedder(settings.embedding))
+        llm = settings.llm
+        if llm.answerer == "llm":  # never the API key
+            logger.info("answers by %s at %s (strict: %s)", llm.llm_model, llm.llm_base_url, llm.llm_strict)
         try:
             app.state.index.service()
         except DossierError as exc:

@@ -2,7 +2,8 @@
 
 import json
 
-from .conftest import SAMPLE_ARTICLES, cli_env, run_cli
+from .conftest import SAMPLE_ARTICLES, cli_env, free_port, run_cli
+from .llm_servers import Reply
 
 
 def assert_one_line_error(result, *fragments: str) -> None:
@@ -66,3 +67,22 @@ def test_ask_through_a_running_server(server):
     result = run_cli("ask", "--url", server.url, "What did Motegi brief Jaishankar on?", env=cli_env(server.log.parent))
     assert result.returncode == 0, result.stderr
     assert "regional security environment" in result.stdout
+
+
+def test_ask_with_an_llm_prints_the_unsupported_sentences_and_the_answerer(cli_data_dir, scripted_llm):
+    scripted_llm.script(Reply("Japan will invite 500 highly skilled Indian AI professionals to Mumbai by 2030 [1]."))
+    env = cli_env(cli_data_dir, DOSSIER_ANSWERER="llm", DOSSIER_LLM_BASE_URL=scripted_llm.url, DOSSIER_LLM_MODEL="scripted")
+    result = run_cli("ask", "How many Indian AI professionals will Japan invite?", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "Not supported: “Japan will invite 500 highly skilled Indian AI professionals to Mumbai by 2030 [1].” " \
+        "[1] does not mention Mumbai." in result.stdout
+    assert result.stdout.rstrip().endswith("(llm:scripted)")
+
+
+def test_ask_with_a_failing_llm_says_the_answer_is_the_fallback(cli_data_dir):
+    env = cli_env(cli_data_dir, DOSSIER_ANSWERER="llm", DOSSIER_LLM_BASE_URL=f"http://127.0.0.1:{free_port()}/v1",
+                  DOSSIER_LLM_RETRIES="0")
+    result = run_cli("ask", "How many Indian AI professionals will Japan invite?", env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("(The language model failed, so this is the extractive answer: Cannot reach")
+    assert "500 highly skilled" in result.stdout and result.stdout.rstrip().endswith("(extractive)")
