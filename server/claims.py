@@ -3,8 +3,11 @@
 A sentence of the answer is a claim. Its markers name numbered passages of the prompt; a marker
 naming no passage is removed and reported. The claim is supported when one sentence of a
 passage it cites scores at least the threshold with the support check (`support.py`, the same
-test the extractive answerer ranks evidence with) and holds every number the claim states; that
-sentence becomes the claim's quote.
+test the extractive answerer ranks evidence with) and holds every number the claim states, the
+cited passages mention its names, number words and ordinals, and the claim negates nothing the
+sentence does not; that sentence becomes the claim's quote. Similarity alone passes "the Mumbai
+Metro" for "the Delhi Metro" (README, Quality: the claim check's figures).
+
 Markers the model put at the start of the next sentence ("... in March. [2] The ...") belong to
 the sentence before them.
 """
