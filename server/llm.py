@@ -88,12 +88,15 @@ class LLMClient:
                 with anyio.CancelScope(shield=True):  # even when cancelled by a client's disconnect
                     await stream.close()
         if not produced:
-            raise LLMFailedError(f"The language model at {self.settings.llm_base_url} returned an empty answer.")
+            raise self.empty_answer()
 
     def checked(self, content: str | None) -> str:
         if not content or not content.strip():
-            raise LLMFailedError(f"The language model at {self.settings.llm_base_url} returned an empty answer.")
+            raise self.empty_answer()
         return content
+
+    def empty_answer(self) -> LLMFailedError:
+        return LLMFailedError(f"The language model at {self.settings.llm_base_url} returned an empty answer.")
 
     def failure(self, exc: Exception) -> LLMFailedError:
         """One sentence saying what went wrong with the endpoint."""

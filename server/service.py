@@ -135,13 +135,15 @@ class Timer:
 class QueryService:
     """Answers questions over an opened index; one instance per process."""
 
-    def __init__(self, settings: Settings, store: Store, embedder: Embedder, sparse: SparseIndex) -> None:
+    def __init__(
+        self, settings: Settings, store: Store, embedder: Embedder, sparse: SparseIndex, llm: LLMClient | None
+    ) -> None:
         self.settings = settings
         self.store = store
         self.embedder = embedder
         self.retriever: Retriever = make_retriever(store, embedder, sparse, settings.retrieval)
         self.extractive = ExtractiveAnswerer(store, sparse, settings.answering)
-        self.llm = LLMClient(settings.llm) if settings.llm.answerer == "llm" else None
+        self.llm = llm  # None: answers are extractive
         self.llm_answerer = LLMAnswerer(store, sparse, embedder, settings)
 
     @property
@@ -269,6 +271,8 @@ class IndexHandle:
     def __init__(self, settings: Settings, embedder: Embedder) -> None:
         self.settings = settings
         self.embedder = embedder
+        # The LLM does not depend on the index: one client (and connection pool) for the process.
+        self.llm = LLMClient(settings.llm) if settings.llm.answerer == "llm" else None
         self._service: QueryService | None = None
         self._generation: str | None = None
         self._lock = threading.Lock()
@@ -293,5 +297,5 @@ class IndexHandle:
         except Exception:
             store.close()  # an open client would keep serving the stale index to the next one
             raise
-        self._service = QueryService(self.settings, store, self.embedder, sparse)
+        self._service = QueryService(self.settings, store, self.embedder, sparse, self.llm)
         self._generation = generation
