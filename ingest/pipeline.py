@@ -131,6 +131,18 @@ class Ingestor:
         logger.info("ingest: %s in %.1fs", report.summary(), report.seconds)
         return report
 
+    def remove(self, doc_id: str) -> DocumentRecord:
+        """Delete one document (record, passages and sentences) and bring the BM25 index in step."""
+        self.store.open_for_write(IndexSpec.current(self.settings, self.embedder))
+        record, _ = self.store.get_document(doc_id)
+        try:
+            self.store.delete_document(doc_id)
+            up_to_date_index(self.store, self.settings.store, rebuild=True)
+        finally:
+            self.store.mark_changed()
+        logger.info("removed %s (%s)", doc_id, record.source_path)
+        return record
+
     def repair(self) -> list[str]:
         """Remove passages a crashed run left without (or out of step with) their record."""
         hashes = self.store.document_hashes()

@@ -174,6 +174,9 @@ class ServerSettings(BaseSettings):
 
     host: str = Field("127.0.0.1", description="Address `dossier serve` listens on.")
     port: int = Field(8000, ge=1, le=65535, description="Port `dossier serve` listens on.")
+    max_upload_mb: float = Field(
+        20, gt=0, description="Largest file `POST /v1/documents` (the web page's upload) accepts, in MB."
+    )
 
 
 class Settings(BaseSettings):

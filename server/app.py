@@ -14,7 +14,7 @@ from ingest.settings import Settings
 
 from .errors import install_error_handlers
 from .logs import request_id
-from .routes import ask, chat, documents, health, openai, search
+from .routes import ask, chat, documents, health, openai, search, ui
 from .service import IndexHandle
 
 logger = logging.getLogger(__name__)
@@ -42,10 +42,13 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
 
     app = FastAPI(title="Dossier", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     install_error_handlers(app)
+    app.middleware("http")(ui.add_page_headers)
     app.middleware("http")(log_request)
     for module in (ask, chat, search, documents, health, openai):
         summarise_routes_from_docstrings(module.router)
         app.include_router(module.router)
+    app.include_router(ui.router)
+    ui.mount_static_files(app)
     return app
 
 

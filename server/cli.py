@@ -122,7 +122,7 @@ def ingest(paths: tuple[Path, ...], sync: bool, rebuild: bool) -> None:
 @click.option("--host", help="Address to listen on (default DOSSIER_HOST or 127.0.0.1).")
 @click.option("--port", type=int, help="Port to listen on (default DOSSIER_PORT or 8000).")
 def serve(host: str | None, port: int | None) -> None:
-    """Serve the HTTP API (OpenAPI docs at /docs)."""
+    """Serve the web chat at / and the HTTP API (OpenAPI docs at /docs)."""
     import uvicorn
 
     from .app import create_app
@@ -130,10 +130,12 @@ def serve(host: str | None, port: int | None) -> None:
     settings = load_settings()
     configure_logging("INFO")
     app = create_app(settings)
+    host, port = host or settings.server.host, port or settings.server.port
+    click.echo(f"Dossier: the chat at http://{host}:{port}/, the API docs at http://{host}:{port}/docs")
     uvicorn.run(
         app,
-        host=host or settings.server.host,
-        port=port or settings.server.port,
+        host=host,
+        port=port,
         log_config=None,
         access_log=False,
     )

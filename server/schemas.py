@@ -158,6 +158,25 @@ class DocumentList(BaseModel):
     documents: list[DocumentSummary]
 
 
+class SkippedFile(BaseModel):
+    file: str = Field(description="The file (and record, for JSON) as uploaded.")
+    reason: str
+
+
+class IngestSummary(BaseModel):
+    summary: str = Field(description="One line: how many added, updated, unchanged, removed and skipped.")
+    added: list[str] = Field(description="Ids of documents new to the index.")
+    updated: list[str] = Field(description="Ids of documents whose text changed.")
+    unchanged: list[str] = Field(description="Ids of documents already in the index with this text.")
+    skipped: list[SkippedFile] = Field(description="What could not be ingested, and why.")
+    documents: list[DocumentSummary] = Field(description="The documents the upload holds, as now indexed.")
+    seconds: float
+
+
+class DeletedDocument(BaseModel):
+    deleted: DocumentSummary
+
+
 class Health(BaseModel):
     status: str
 

@@ -4,12 +4,14 @@ import logging
 import threading
 import time
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 from llama_index.core.llms import ChatMessage
 
 from ingest.embedding import Embedder
 from ingest.errors import InvalidQuestionError, LLMFailedError
 from ingest.index import IndexSpec
+from ingest.pipeline import Ingestor, IngestReport
 from ingest.settings import Settings
 from ingest.sparse import SparseIndex, up_to_date_index
 from ingest.store import DocumentRecord, Store, read_generation
@@ -265,7 +267,8 @@ class IndexHandle:
     """Opens the index on first use and again after each ingest run that changed it.
 
     So a server started before `dossier ingest` recovers, and one running while documents are
-    ingested into its embedded database answers from them.
+    ingested into its embedded database answers from them. Uploads and deletions made through
+    the server itself go through `ingest` and `remove`, one at a time.
     """
 
     def __init__(self, settings: Settings, embedder: Embedder) -> None:
@@ -284,6 +287,35 @@ class IndexHandle:
                 if self._service is None or generation != self._generation:
                     self._reopen(generation)
         return self._service
+
+    def ingest(self, paths: list[Path]) -> IngestReport:
+        """Ingest files into the served index, then answer from the result."""
+        with self._lock:
+            store = self._store_for_write()
+            report = Ingestor(self.settings, self.embedder, store).run(paths)
+            self._serve_from(store)
+        return report
+
+    def remove(self, doc_id: str) -> DocumentRecord:
+        """Delete a document from the served index; raises DocumentNotFoundError for an unknown id."""
+        with self._lock:
+            store = self._store_for_write()
+            record = Ingestor(self.settings, self.embedder, store).remove(doc_id)
+            self._serve_from(store)
+        return record
+
+    def _store_for_write(self) -> Store:
+        # The open client, when there is one: its Chroma system sees its own writes at once, and
+        # requests still answering from the current service keep a working client.
+        if self._service is not None:
+            return Store(self._service.store.client, self.settings.store)
+        return Store.connect(self.settings.store)
+
+    def _serve_from(self, store: Store) -> None:
+        store.open_for_query(IndexSpec.current(self.settings, self.embedder))
+        sparse = up_to_date_index(store, self.settings.store)
+        self._service = QueryService(self.settings, store, self.embedder, sparse, self.llm)
+        self._generation = read_generation(self.settings.store)
 
     def _reopen(self, generation: str) -> None:
         if self._service is not None:

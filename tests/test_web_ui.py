@@ -1,0 +1,454 @@
+"""The web chat in a real browser (Debian's Chromium, driven by Playwright) against `dossier serve`.
+
+Every test saves a screenshot of the state it checks under the pytest temporary directory
+(`screenshots/`), so a person can look at what the browser showed.
+"""
+
+import json
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from tests.conftest import copy_of_sample_index, serving
+from tests.llm_servers import Reply
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM = Path("/usr/bin/chromium")
+DESKTOP = {"width": 1280, "height": 860}
+PHONE = {"width": 390, "height": 844}
+
+KNOWN_QUESTION = "How many Indian AI professionals will Japan invite?"
+UNANSWERABLE = "What is the population of Mars?"
+SUPPORTED = "Japan will invite 500 highly skilled Indian AI professionals by 2030 [1]."
+
+UPLOADED_ARTICLE = """Valdora Opens a Tidal Power Station
+Published: 2026-03-04
+The town of Valdora opened its first tidal power station on Tuesday.
+The station's twelve turbines will supply electricity to 40,000 homes, the mayor, Ilse Brandt, said.
+"""
+XSS_ARTICLE = """Harbour Authority Warns of <script>alert("title")</script> Phishing Emails
+Published: 2026-03-05
+The Korvath harbour authority said staff had received emails hiding <img src=x onerror=alert(1)> tags.
+The harbour master of Korvath, Tomas Reyl, said the emails asked staff to reset their passwords.
+"""
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    assert CHROMIUM.exists(), "the browser tests need Debian's chromium: apt-get install -y chromium"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox", "--disable-gpu"]
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def web_dossier(cli_data_dir, tmp_path_factory):
+    """`dossier serve` over its own copy of the sample index: these tests upload and delete."""
+    with serving(copy_of_sample_index(cli_data_dir, tmp_path_factory, "web")) as process:
+        yield process
+
+
+@pytest.fixture(scope="session")
+def screenshots(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("screenshots", numbered=False)
+
+
+class Chat:
+    """The chat page in one browser tab, as a user drives it."""
+
+    def __init__(self, page: Page, url: str, screenshots: Path) -> None:
+        self.page = page
+        self.url = url
+        self.screenshots = screenshots
+        self.dialogs: list[str] = []
+        self.errors: list[str] = []
+        page.on("dialog", lambda dialog: (self.dialogs.append(dialog.message), dialog.dismiss()))
+        page.on("pageerror", lambda error: self.errors.append(str(error)))
+        page.on("console", self.note_console_error)
+
+    def note_console_error(self, message) -> None:
+        # The browser logs every 4xx/5xx response; the tests that cause them check what the page shows.
+        if message.type == "error" and not message.text.startswith("Failed to load resource"):
+            self.errors.append(message.text)
+
+    def open(self) -> "Chat":
+        self.page.goto(self.url)
+        expect(self.page.locator("#status")).not_to_be_empty()
+        return self
+
+    def ask(self, question: str):
+        turns = self.page.locator(".turn")
+        count = turns.count()
+        self.page.fill("#question", question)
+        self.page.press("#question", "Enter")
+        answer = turns.nth(count).locator(".answer")
+        expect(answer).not_to_have_class(re.compile(r"is-streaming"), timeout=60_000)
+        return answer
+
+    def shot(self, name: str) -> None:
+        self.page.screenshot(path=str(self.screenshots / f"{name}.png"))
+
+    def open_documents(self):
+        self.page.click("#open-documents")
+        expect(self.page.locator("#documents-panel")).to_be_visible()
+        return self.page.locator("#documents-panel")
+
+
+@contextmanager
+def chat_page(browser: Browser, server, screenshots: Path, **context_options) -> Iterator[Chat]:
+    """The chat of `server` in a fresh browser context (its own local storage); desktop size unless told."""
+    context = browser.new_context(**{"viewport": DESKTOP} | context_options)
+    chat = Chat(context.new_page(), server.url + "/", screenshots)
+    try:
+        yield chat.open()
+    finally:
+        context.close()
+    assert not chat.errors, chat.errors
+
+
+@pytest.fixture
+def chat(browser, web_dossier, screenshots) -> Iterator[Chat]:
+    with chat_page(browser, web_dossier, screenshots) as chat:
+        yield chat
+
+
+def test_a_known_question_gets_an_answer_with_citation_chips(chat):
+    answer = chat.ask(KNOWN_QUESTION)
+    expect(answer).to_have_class(re.compile(r"is-done"))
+    expect(answer.locator(".answer-meta")).to_contain_text("extractive")
+    expect(answer.locator(".answer-body")).to_contain_text("500")
+    chip = answer.locator(".answer-body .chip").first
+    expect(chip).to_have_text(re.compile(r"^1"))
+    chip.hover()
+    tip = chip.locator(".tip")
+    expect(tip).to_be_visible()
+    expect(tip).to_contain_text("500")
+    expect(tip).to_contain_text("India-Japan Strategic Partnership Deepens")  # the article's title
+    expect(tip).to_contain_text("date unknown")  # this article has none
+    expect(answer.locator(".sources li").first).to_contain_text("India-Japan Strategic Partnership Deepens")
+    chat.shot("desktop-answer-with-chip-tooltip")
+
+
+def test_clicking_a_chip_shows_the_quote_highlighted_in_its_article(chat, web_dossier):
+    answer = chat.ask(KNOWN_QUESTION)
+    answer.locator(".answer-body .chip").first.click()
+    mark = chat.page.locator("#source-panel mark.cited")
+    expect(mark).to_be_visible()
+    expect(mark).to_be_in_viewport()
+    result = httpx.post(web_dossier.url + "/v1/ask", json={"question": KNOWN_QUESTION}, timeout=60).json()
+    citation = result["citations"][0]
+    text = httpx.get(f"{web_dossier.url}/v1/documents/{citation['doc_id']}", timeout=30).json()["text"]
+    assert mark.inner_text() == text[citation["start_char"]:citation["end_char"]] == citation["quote"]
+    expect(chat.page.locator("#source-heading")).to_have_text(citation["title"])
+    expect(chat.page.locator("#source-warning")).to_be_hidden()
+    chat.shot("desktop-source-panel-quote-highlighted")
+    chat.page.keyboard.press("Escape")
+    expect(chat.page.locator("#source-panel")).to_be_hidden()
+    expect(answer.locator(".answer-body .chip").first).to_be_focused()
+
+
+def test_next_and_previous_step_through_an_answers_citations(chat):
+    answer = chat.ask("What regional vision do both reports say Japan and India are promoting?")
+    chips = answer.locator(".answer-body .chip")
+    assert chips.count() >= 2, "this question's answer cites two passages"
+    expect(answer.locator(".sources li")).to_have_count(2)  # one line per article
+    chips.first.click()
+    position = chat.page.locator("#citation-position")
+    expect(position).to_contain_text("Citation 1")
+    expect(chat.page.locator("#citation-previous")).to_be_disabled()
+    first_quote = chat.page.locator("mark.cited").inner_text()
+    chat.page.click("#citation-next")
+    expect(position).to_contain_text("Citation 2")
+    expect(chat.page.locator("mark.cited")).not_to_have_text(first_quote)
+    chat.page.click("#citation-previous")
+    expect(chat.page.locator("mark.cited")).to_have_text(first_quote)
+
+
+def test_an_unanswerable_question_is_shown_as_an_abstention(chat):
+    answered = chat.ask(KNOWN_QUESTION)
+    abstained = chat.ask(UNANSWERABLE)
+    expect(abstained).to_have_class(re.compile(r"is-abstained"))
+    expect(abstained).to_contain_text("Not in the sources")
+    expect(abstained.locator(".chip")).to_have_count(0)
+    style = "e => getComputedStyle(e).borderStyle + ' ' + getComputedStyle(e).backgroundColor"
+    assert abstained.evaluate(style) != answered.evaluate(style), "an abstention must look unlike an answer"
+    chat.shot("desktop-abstention")
+
+
+def test_the_conversation_survives_a_reload(chat):
+    chat.ask(KNOWN_QUESTION)
+    chat.ask(UNANSWERABLE)
+    chat.page.reload()
+    turns = chat.page.locator(".turn")
+    expect(turns).to_have_count(2)
+    expect(turns.nth(0).locator(".question-text")).to_have_text(KNOWN_QUESTION)
+    expect(turns.nth(1).locator(".answer")).to_have_class(re.compile(r"is-abstained"))
+    turns.nth(0).locator(".answer-body .chip").first.click()
+    expect(chat.page.locator("mark.cited")).to_be_visible()
+    chat.shot("desktop-after-reload")
+    chat.page.click("#new-chat")
+    expect(turns).to_have_count(0)
+    chat.page.reload()
+    expect(chat.page.locator(".turn")).to_have_count(0)
+    expect(chat.page.locator("#welcome")).to_be_visible()
+
+
+def test_a_follow_up_shows_the_question_that_was_searched(chat):
+    chat.ask(KNOWN_QUESTION)
+    follow_up = chat.ask("and by when?")
+    searched = chat.page.locator(".turn").nth(1).locator(".searched")
+    expect(searched).to_contain_text("Indian AI professionals")
+    expect(follow_up.locator(".answer-body")).to_contain_text("2030")
+    chat.shot("desktop-follow-up-rewritten")
+
+
+def test_enter_sends_and_shift_enter_adds_a_line(chat):
+    box = chat.page.locator("#question")
+    box.fill("first line")
+    box.press("Shift+Enter")
+    box.type("second line")
+    assert box.input_value() == "first line\nsecond line"
+    expect(chat.page.locator(".turn")).to_have_count(0)
+    box.fill(KNOWN_QUESTION)
+    box.press("Enter")
+    expect(chat.page.locator(".turn")).to_have_count(1)
+    expect(box).to_have_value("")
+
+
+def test_the_keyboard_reaches_a_citation_and_returns_from_the_source(chat):
+    answer = chat.ask(KNOWN_QUESTION)
+    chip = answer.locator(".answer-body .chip").first
+    chip.focus()
+    expect(chip.locator(".tip")).to_be_visible()
+    chat.page.keyboard.press("Enter")
+    expect(chat.page.locator("#source-heading")).to_be_focused()
+    chat.page.keyboard.press("Escape")
+    expect(chip).to_be_focused()
+
+
+def test_an_answer_is_copied_as_markdown_with_its_sources(browser, web_dossier, screenshots):
+    with chat_page(browser, web_dossier, screenshots, permissions=["clipboard-read", "clipboard-write"]) as chat:
+        answer = chat.ask(KNOWN_QUESTION)
+        answer.get_by_role("button", name="Copy as Markdown").click()
+        expect(answer.locator(".copy-status")).to_have_text("Copied.")
+        copied = chat.page.evaluate("navigator.clipboard.readText()")
+    assert copied.startswith(f"**Question:** {KNOWN_QUESTION}")
+    assert "**Sources**" in copied and re.search(r"\[1\] “.*500.*” \(India-Japan Strategic .+, date unknown", copied)
+
+
+def test_an_uploaded_article_can_be_asked_about_then_deleted(chat, tmp_path):
+    article = tmp_path / "valdora-tidal-power.txt"
+    article.write_text(UPLOADED_ARTICLE)
+    panel = chat.open_documents()
+    expect(panel.locator(".document")).to_have_count(2)
+    panel.locator("#file-input").set_input_files(article)
+    expect(panel.locator("#upload-message")).to_contain_text("1 added", timeout=60_000)
+    expect(panel.locator(".document")).to_have_count(3)
+    expect(panel).to_contain_text("Valdora Opens a Tidal Power Station")
+    chat.shot("desktop-documents-after-upload")
+    panel.locator("#documents-close").click()
+
+    answer = chat.ask("How many homes will the Valdora tidal power station supply?")
+    expect(answer.locator(".answer-body")).to_contain_text("40,000")
+    expect(answer.locator(".sources")).to_contain_text("Valdora Opens a Tidal Power Station")
+
+    panel = chat.open_documents()
+    panel.get_by_role("button", name="Delete Valdora Opens a Tidal Power Station").click()
+    confirm = chat.page.locator("#confirm-delete")
+    expect(confirm).to_be_visible()
+    chat.shot("desktop-delete-confirmation")
+    confirm.get_by_role("button", name="Delete").click()
+    expect(panel.locator(".document")).to_have_count(2)
+    expect(panel.locator("#documents-message")).to_contain_text("Deleted")
+    panel.locator("#documents-close").click()
+    gone = chat.ask("How many homes will the Valdora tidal power station supply?")
+    expect(gone).to_have_class(re.compile(r"is-abstained"))
+
+
+def test_cancelling_a_delete_keeps_the_document(chat):
+    panel = chat.open_documents()
+    panel.locator(".document").first.get_by_role("button").click()
+    chat.page.locator("#confirm-delete").get_by_role("button", name="Cancel").click()
+    expect(chat.page.locator("#confirm-delete")).to_be_hidden()
+    panel.locator(".document").first.get_by_role("button").click()
+    chat.page.keyboard.press("Escape")
+    expect(chat.page.locator("#confirm-delete")).to_be_hidden()
+    expect(panel).to_be_visible()  # Escape closed the dialog, not the panel behind it
+    expect(panel.locator(".document")).to_have_count(2)
+
+
+def test_an_upload_that_holds_no_article_says_why(chat, tmp_path):
+    empty = tmp_path / "notes.pdf"
+    empty.write_bytes(b"%PDF-1.4")
+    panel = chat.open_documents()
+    panel.locator("#file-input").set_input_files(empty)
+    message = panel.locator("#upload-message")
+    expect(message).to_contain_text("Nothing ingested: None of the uploaded files could be ingested")
+    expect(message).to_contain_text("unsupported file type '.pdf'")
+
+
+def drop_file(page: Page, selector: str, name: str, text: str) -> None:
+    """Drag and drop a file onto an element, as the browser does when a user drops one."""
+    transfer = page.evaluate_handle(
+        "([name, text]) => { const dt = new DataTransfer();"
+        " dt.items.add(new File([text], name, {type: 'text/plain'})); return dt; }",
+        [name, text],
+    )
+    page.dispatch_event(selector, "drop", {"dataTransfer": transfer})
+
+
+def test_an_article_holding_markup_shows_it_as_text_and_runs_nothing(chat):
+    panel = chat.open_documents()
+    drop_file(chat.page, "#drop-zone", "harbour-phishing.txt", XSS_ARTICLE)
+    expect(panel.locator("#upload-message")).to_contain_text("1 added", timeout=60_000)
+    expect(panel).to_contain_text('Harbour Authority Warns of <script>alert("title")</script> Phishing Emails')
+    panel.locator("#documents-close").click()
+
+    answer = chat.ask("What did the emails sent to the Korvath harbour authority staff hide?")
+    expect(answer.locator(".answer-body")).to_contain_text("<img src=x onerror=alert(1)>")
+    answer.locator(".answer-body .chip").first.click()
+    expect(chat.page.locator("#source-heading")).to_have_text(re.compile(r"<script>alert"))
+    expect(chat.page.locator("mark.cited")).to_contain_text("<img src=x onerror=alert(1)>")
+    chat.shot("desktop-markup-shown-as-text")
+    assert chat.page.locator("img[src=x], #source-text script, .conversation script").count() == 0
+    assert chat.dialogs == [], "a script from an article ran"
+
+    chat.open_documents().get_by_role("button", name=re.compile(r"^Delete Harbour")).click()
+    chat.page.locator("#confirm-delete").get_by_role("button", name="Delete").click()
+    expect(panel.locator(".document")).to_have_count(2)
+
+
+def test_the_page_forbids_inline_scripts_and_other_origins(web_dossier):
+    response = httpx.get(web_dossier.url + "/", timeout=30)
+    policy = response.headers["content-security-policy"]
+    assert "script-src 'self'" in policy and "default-src 'self'" in policy
+    assert "unsafe-inline" not in policy and "http" not in policy
+    assert "<script type=\"module\" src=\"/static/js/app.js\">" in response.text
+    assert not re.search(r"<script(?![^>]*\bsrc=)", response.text), "the page holds an inline script"
+    assert httpx.get(web_dossier.url + "/static/js/app.js").headers["content-type"].startswith("text/javascript")
+
+
+def test_a_server_with_no_documents_yet_says_so_and_takes_an_upload(browser, tmp_path, screenshots):
+    with serving(tmp_path / ".dossier") as empty, chat_page(browser, empty, screenshots) as chat:
+        expect(chat.page.locator("#status")).to_contain_text("No documents yet")
+        refused = chat.ask(KNOWN_QUESTION)
+        expect(refused.locator(".error")).to_contain_text("No documents have been ingested yet")
+        expect(refused.locator(".error")).to_contain_text("open Documents and upload articles")
+        chat.shot("desktop-no-documents-yet")
+        panel = chat.open_documents()
+        expect(panel.locator("#documents-message")).to_contain_text("No documents yet")
+        article = tmp_path / "valdora-tidal-power.txt"
+        article.write_text(UPLOADED_ARTICLE)
+        panel.locator("#file-input").set_input_files(article)
+        expect(panel.locator("#upload-message")).to_contain_text("1 added", timeout=60_000)
+        panel.locator("#documents-close").click()
+        answer = chat.ask("How many homes will the Valdora tidal power station supply?")
+        expect(answer.locator(".answer-body")).to_contain_text("40,000")
+
+
+def test_an_unreachable_server_is_reported_in_words(chat):
+    chat.page.route("**/v1/chat", lambda route: route.abort())
+    answer = chat.ask(KNOWN_QUESTION)
+    expect(answer).to_have_class(re.compile(r"is-error"))
+    expect(answer.locator(".error")).to_contain_text("Server unreachable")
+    expect(answer.locator(".error")).to_contain_text("dossier serve")
+    chat.shot("desktop-server-unreachable")
+    chat.page.unroute("**/v1/chat")
+    answer.get_by_role("button", name="Try again").click()
+    expect(chat.page.locator(".turn .answer").last).to_have_class(re.compile(r"is-done"), timeout=60_000)
+
+
+def test_a_problem_from_the_server_is_shown_as_its_title_and_detail(chat):
+    answer = chat.ask("x" * 5000)
+    expect(answer).to_have_class(re.compile(r"is-error"))
+    error = answer.locator(".error")
+    expect(error).to_contain_text("Invalid question")
+    expect(error).to_contain_text("the limit is")
+    assert "{" not in error.inner_text(), "raw JSON shown"
+
+
+def test_at_phone_width_everything_fits_and_the_source_covers_the_screen(browser, web_dossier, screenshots):
+    with chat_page(browser, web_dossier, screenshots, viewport=PHONE, is_mobile=True, has_touch=True) as chat:
+        answer = chat.ask(KNOWN_QUESTION)
+        chat.ask(UNANSWERABLE)
+        answer.scroll_into_view_if_needed()
+        chat.shot("phone-answer-and-abstention")
+        assert chat.page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        answer.locator(".answer-body .chip").first.click()
+        expect(chat.page.locator("mark.cited")).to_be_in_viewport()
+        assert chat.page.locator("#source-panel").bounding_box()["width"] == PHONE["width"]
+        chat.shot("phone-source-panel")
+        chat.page.click("#source-close")
+        chat.open_documents()
+        chat.shot("phone-documents")
+
+
+def test_the_dark_theme_follows_the_system(browser, web_dossier, screenshots):
+    with chat_page(browser, web_dossier, screenshots, color_scheme="dark") as chat:
+        chat.ask(KNOWN_QUESTION)
+        background = chat.page.evaluate("getComputedStyle(document.body).backgroundColor")
+        chat.shot("desktop-dark-theme")
+    red, green, blue = map(int, re.findall(r"\d+", background)[:3])
+    assert red + green + blue < 150, background
+
+
+def test_every_control_has_a_name_a_person_can_hear(chat):
+    chat.ask(KNOWN_QUESTION)
+    chat.open_documents()
+    unnamed = chat.page.evaluate(
+        """() => [...document.querySelectorAll('button, input, textarea, a[href]')]
+            .filter(e => !(e.getAttribute('aria-label') || e.labels?.length || e.textContent.trim()))
+            .map(e => e.outerHTML)"""
+    )
+    assert unnamed == []
+
+
+# -- with a language model: the answerer's name, unsupported sentences, streaming and stop ------
+
+
+@pytest.fixture
+def llm_chat(browser, llm_dossier, screenshots) -> Iterator[Chat]:
+    with chat_page(browser, llm_dossier, screenshots) as chat:
+        yield chat
+
+
+def test_an_unsupported_sentence_is_marked_with_its_reason(llm_chat, scripted_llm):
+    scripted_llm.script(Reply(f"{SUPPORTED} It will also build a base on the Moon [2]."))
+    answer = llm_chat.ask(KNOWN_QUESTION)
+    expect(answer.locator(".answer-meta")).to_contain_text("language model scripted")
+    flagged = answer.locator(".sentence.unsupported")
+    expect(flagged).to_have_count(1)
+    expect(flagged).to_contain_text("Moon")
+    expect(answer.locator(".sentence:not(.unsupported)")).to_contain_text("500")
+    flag = flagged.locator(".flag")
+    flag.hover()
+    expect(flag.locator(".tip")).to_be_visible()
+    expect(flag.locator(".tip")).not_to_be_empty()
+    llm_chat.shot("desktop-llm-unsupported-sentence")
+
+
+def test_stop_ends_a_streaming_answer(llm_chat, scripted_llm):
+    words = " ".join(f"word{n}" for n in range(200))
+    scripted_llm.script(Reply(f"Japan will invite 500 professionals {words} [1].", token_delay=0.05))
+    page = llm_chat.page
+    page.fill("#question", KNOWN_QUESTION)
+    page.press("#question", "Enter")
+    answer = page.locator(".turn .answer").last
+    expect(answer.locator(".answer-body")).to_contain_text("word", timeout=30_000)
+    expect(answer).to_have_class(re.compile(r"is-streaming"))
+    llm_chat.shot("desktop-llm-streaming")
+    page.click("#stop")
+    expect(answer).to_have_class(re.compile(r"is-stopped"))
+    expect(answer).to_contain_text("Stopped before the answer was complete")
+    expect(page.locator("#send")).to_be_visible()
+    saved = json.loads(page.evaluate("localStorage.getItem('dossier.conversation.v1')"))
+    assert saved["turns"][-1]["status"] == "stopped"
