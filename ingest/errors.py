@@ -39,7 +39,10 @@ class IndexNotFoundError(DossierError):
     status = 503
     type = "/problems/index-not-found"
     title = "Index not found"
-    hint = "No documents have been ingested yet: run `dossier ingest PATH` first."
+    hint = (
+        "No documents have been ingested yet: run `dossier ingest PATH`, or upload articles "
+        "(Documents in the web chat, or POST /v1/documents)."
+    )
 
 
 class IndexMismatchError(DossierError):

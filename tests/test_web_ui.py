@@ -342,7 +342,7 @@ def test_a_server_with_no_documents_yet_says_so_and_takes_an_upload(browser, tmp
         expect(chat.page.locator("#status")).to_contain_text("No documents yet")
         refused = chat.ask(KNOWN_QUESTION)
         expect(refused.locator(".error")).to_contain_text("No documents have been ingested yet")
-        expect(refused.locator(".error")).to_contain_text("open Documents and upload articles")
+        expect(refused.locator(".error")).to_contain_text("Documents in the web chat")
         chat.shot("desktop-no-documents-yet")
         panel = chat.open_documents()
         expect(panel.locator("#documents-message")).to_contain_text("No documents yet")

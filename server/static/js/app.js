@@ -80,7 +80,6 @@ async function ask(question) {
     } else {
       turn.status = "error";
       turn.error = error instanceof ApiError ? error.toJSON() : { title: "Error", detail: String(error.message || error) };
-      if (error.noIndexYet) turn.error.detail += " Or open Documents and upload articles here.";
     }
   } finally {
     running = null;
@@ -109,7 +108,7 @@ function onEvent(turn, name, data) {
 }
 
 function statusAfter(turn) {
-  if (turn.status === "error") return `Error: ${turn.error.detail}`;
+  if (turn.status === "error") return `The last question failed: ${turn.error.title}.`;
   if (turn.status === "stopped") return "Stopped.";
   if (turn.result.abstained) return "Answered: the sources don't say.";
   return `Answered with ${count(turn.result.citations.length, "citation")}.`;
