@@ -9,7 +9,7 @@ from pathlib import Path
 from llama_index.core.llms import ChatMessage
 
 from ingest.embedding import Embedder
-from ingest.errors import InvalidQuestionError, LLMFailedError
+from ingest.errors import IndexNotFoundError, InvalidQuestionError, LLMFailedError
 from ingest.index import IndexSpec
 from ingest.pipeline import Ingestor, IngestReport
 from ingest.settings import Settings
@@ -278,7 +278,7 @@ class IndexHandle:
         self.llm = LLMClient(settings.llm) if settings.llm.answerer == "llm" else None
         self._service: QueryService | None = None
         self._generation: str | None = None
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # ingest and remove hold it, then ask for the service
 
     def service(self) -> QueryService:
         generation = read_generation(self.settings.store)
@@ -305,11 +305,13 @@ class IndexHandle:
         return record
 
     def _store_for_write(self) -> Store:
-        # The open client, when there is one: its Chroma system sees its own writes at once, and
-        # requests still answering from the current service keep a working client.
-        if self._service is not None:
-            return Store(self._service.store.client, self.settings.store)
-        return Store.connect(self.settings.store)
+        # The open client (reopened first if another process changed the index): its Chroma
+        # system sees its own writes at once, and requests still answering keep a working client.
+        try:
+            service = self.service()
+        except IndexNotFoundError:
+            return Store.connect(self.settings.store)
+        return Store(service.store.client, self.settings.store)
 
     def _serve_from(self, store: Store) -> None:
         store.open_for_query(IndexSpec.current(self.settings, self.embedder))

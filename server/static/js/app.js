@@ -46,11 +46,14 @@ function render() {
 }
 
 function rerender(turn) {
+  const chat = byId("chat");
+  const following = chat.scrollHeight - chat.scrollTop - chat.clientHeight < 80;  // reading the end
   const old = list.querySelector(`[data-turn="${CSS.escape(turn.id)}"]`);
   const fresh = renderTurn(turn, actions);
   if (old) old.replaceWith(fresh);
   else list.append(fresh);
   byId("welcome").hidden = true;
+  if (following && turn.status === "streaming") chat.scrollTop = chat.scrollHeight;
   return fresh;
 }
 
