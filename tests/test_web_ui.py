@@ -434,6 +434,10 @@ def test_an_unsupported_sentence_is_marked_with_its_reason(llm_chat, scripted_ll
     expect(flag.locator(".tip")).to_be_visible()
     expect(flag.locator(".tip")).not_to_be_empty()
     llm_chat.shot("desktop-llm-unsupported-sentence")
+    flagged.get_by_role("button", name=re.compile(r"^Closest passage")).click()
+    closest = llm_chat.page.locator("mark.cited")
+    expect(closest).to_be_visible()
+    expect(llm_chat.page.locator("#source-warning")).to_be_hidden()  # the quote is at its offsets
 
 
 def test_stop_ends_a_streaming_answer(llm_chat, scripted_llm):

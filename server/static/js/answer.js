@@ -22,7 +22,10 @@ export function answererLabel(answerer) {
   return answerer.startsWith("llm:") ? `language model ${answerer.slice(4)}` : answerer;
 }
 
-/** The `<li>` for a turn; `actions` has openCitation(turn, id, chip), retry(turn), copy(turn, button). */
+/**
+ * The `<li>` for a turn; `actions` has openCitation(turn, id, chip), openQuote(quote, button),
+ * retry(turn) and copy(turn, button).
+ */
 export function renderTurn(turn, actions) {
   return el("li", { className: "turn", dataset: { turn: turn.id } },
     renderQuestion(turn),
@@ -117,6 +120,7 @@ function renderSentence(sentence, citations, turn, actions) {
   }
   if (sentence.supported) return el("span", { className: "sentence" }, ...parts);
   const reason = sentence.reason || "No cited passage backs this sentence.";
+  if (sentence.quote) parts.push(" ", closestPassage(sentence.quote, turn, actions));
   return el("span", { className: "sentence unsupported" },
     el("span", {
       className: "flag has-tip",
@@ -172,6 +176,17 @@ export function chip(citation, turn, actions) {
     el("span", { className: "tip-quote" }, `“${citation.quote}”`),
     el("span", { className: "tip-source" }, `${citation.title} · ${date || "date unknown"}`),
   ));
+}
+
+/** For an unsupported sentence: the sentence of the sources that comes closest, to check by hand. */
+function closestPassage(quote, turn, actions) {
+  return el("button", {
+    type: "button",
+    className: "closest quiet",
+    "aria-label": `Closest passage: ${quote.title}`,
+    title: `“${quote.quote}”`,
+    onclick: (event) => actions.openQuote(quote, event.currentTarget),
+  }, "closest passage");
 }
 
 function renderSources(turn, actions) {

@@ -25,6 +25,10 @@ const actions = {
     if (documents.isOpen) documents.close();
     sources.open(turn.result.citations, id, opener);
   },
+  openQuote(quote, opener) {
+    if (documents.isOpen) documents.close();
+    sources.open([quote], quote.id, opener);
+  },
   retry(turn) {
     conversation.turns.splice(conversation.turns.indexOf(turn), 1);
     ask(turn.question);
@@ -114,7 +118,9 @@ function statusAfter(turn) {
   if (turn.status === "error") return `The last question failed: ${turn.error.title}.`;
   if (turn.status === "stopped") return "Stopped.";
   if (turn.result.abstained) return "Answered: the sources don't say.";
-  return `Answered with ${count(turn.result.citations.length, "citation")}.`;
+  const flagged = turn.result.unsupported.length;
+  const citations = `Answered with ${count(turn.result.citations.length, "citation")}`;
+  return flagged ? `${citations}; ${count(flagged, "sentence")} unsupported.` : `${citations}.`;
 }
 
 function showDocumentCount(total) {
