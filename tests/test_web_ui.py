@@ -440,6 +440,25 @@ def test_an_unsupported_sentence_is_marked_with_its_reason(llm_chat, scripted_ll
     expect(llm_chat.page.locator("#source-warning")).to_be_hidden()  # the quote is at its offsets
 
 
+def test_sentences_left_out_of_the_answer_are_listed_apart(browser, cli_data_dir, tmp_path_factory, scripted_llm, screenshots):
+    env = {
+        "DOSSIER_ANSWERER": "llm", "DOSSIER_LLM_BASE_URL": scripted_llm.url, "DOSSIER_LLM_MODEL": "scripted",
+        "DOSSIER_LLM_RETRIES": "0", "DOSSIER_UNSUPPORTED_CLAIMS": "drop",
+    }
+    scripted_llm.script(Reply(f"{SUPPORTED} It will also build a base on the Moon [2]."))
+    with serving(copy_of_sample_index(cli_data_dir, tmp_path_factory, "web-drop"), **env) as dropping, \
+            chat_page(browser, dropping, screenshots) as chat:
+        answer = chat.ask(KNOWN_QUESTION)
+        expect(answer.locator(".answer-body > p").first).not_to_contain_text("Moon")
+        expect(answer.locator(".sentence.unsupported")).to_have_count(0)
+        left_out = answer.locator("details.dropped")
+        expect(left_out).to_contain_text("1 sentence of the model's answer left out")
+        left_out.locator("summary").click()
+        expect(left_out).to_contain_text("It will also build a base on the Moon")
+        expect(left_out).to_contain_text("does not mention Moon")
+        chat.shot("desktop-llm-unsupported-sentence-dropped")
+
+
 def test_stop_ends_a_streaming_answer(llm_chat, scripted_llm):
     words = " ".join(f"word{n}" for n in range(200))
     scripted_llm.script(Reply(f"Japan will invite 500 professionals {words} [1].", token_delay=0.05))

@@ -94,9 +94,12 @@ function renderBody(turn, actions) {
       el("p", {}, result.answer),
     );
   }
+  // With DOSSIER_UNSUPPORTED_CLAIMS=drop the answer leaves out sentences that stay listed.
+  const shown = result.sentences.filter((s) => s.supported || result.answer.includes(s.text));
+  const dropped = result.sentences.filter((s) => !shown.includes(s));
   const paragraph = el("p", {});
-  if (result.sentences.length) {
-    result.sentences.forEach((sentence, index) => {
+  if (shown.length) {
+    shown.forEach((sentence, index) => {
       if (index) paragraph.append(" ");
       paragraph.append(renderSentence(sentence, citations, turn, actions));
     });
@@ -104,11 +107,17 @@ function renderBody(turn, actions) {
     paragraph.append(...textWithChips(result.answer, citations, turn, actions));
   }
   const body = el("div", { className: "answer-body" }, paragraph);
-  const flagged = result.unsupported.length;
+  const flagged = shown.filter((s) => !s.supported).length;
   if (flagged) {
     body.append(el("p", { className: "notice unsupported-note" },
       el("span", { className: "flag-icon", "aria-hidden": "true" }, "!"),
       `${count(flagged, "sentence")} not supported by the cited sources: marked above; hover or focus the mark for why.`));
+  }
+  if (dropped.length) {
+    body.append(el("details", { className: "dropped" },
+      el("summary", {}, `${count(dropped.length, "sentence")} of the model's answer left out: not supported by the sources`),
+      el("ul", {}, ...dropped.map((s) => el("li", {}, s.text, el("span", { className: "reason" }, ` (${s.reason})`)))),
+    ));
   }
   return body;
 }
