@@ -401,6 +401,48 @@ def test_the_dark_theme_follows_the_system(browser, web_dossier, screenshots):
     assert red + green + blue < 150, background
 
 
+# The WCAG 2 contrast ratio of every visible piece of text against the background behind it.
+CONTRAST_FAILURES = """() => {
+  const channel = (c) => { c /= 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
+  const rgba = (css) => (css.match(/[\\d.]+/g) || []).map(Number);
+  const luminance = ([r, g, b]) => 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
+  const background = (node) => {
+    for (let e = node; e; e = e.parentElement) {
+      const [r, g, b, a = 1] = rgba(getComputedStyle(e).backgroundColor);
+      if (a > 0.5) return [r, g, b];
+    }
+    return [255, 255, 255];
+  };
+  const failures = [];
+  for (const e of document.querySelectorAll("body *")) {
+    const ownText = [...e.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
+    if (!ownText || !e.checkVisibility({ opacityProperty: true, visibilityProperty: true })) continue;
+    const style = getComputedStyle(e);
+    if (e.closest("button:disabled")) continue;  // WCAG exempts inactive controls
+    const [a, b] = [luminance(rgba(style.color)), luminance(background(e))];
+    const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    const size = parseFloat(style.fontSize), bold = Number(style.fontWeight) >= 700;
+    const needed = size >= 24 || (bold && size >= 18.66) ? 3 : 4.5;
+    if (ratio < needed) failures.push(`${e.tagName}.${e.className}: ${ratio.toFixed(2)} < ${needed}`);
+  }
+  return failures;
+}"""
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_text_contrast_meets_wcag_aa(browser, llm_dossier, scripted_llm, screenshots, scheme):
+    scripted_llm.script(Reply(f"{SUPPORTED} It will also build a base on the Moon [2]."))  # one flagged sentence
+    with chat_page(browser, llm_dossier, screenshots, color_scheme=scheme) as chat:
+        chat.ask(KNOWN_QUESTION)
+        chat.ask(UNANSWERABLE)
+        assert chat.page.evaluate(CONTRAST_FAILURES) == []
+        chat.page.locator(".answer-body .chip").first.click()
+        expect(chat.page.locator("mark.cited")).to_be_visible()
+        assert chat.page.evaluate(CONTRAST_FAILURES) == []
+        chat.open_documents()
+        assert chat.page.evaluate(CONTRAST_FAILURES) == []
+
+
 def test_every_control_has_a_name_a_person_can_hear(chat):
     chat.ask(KNOWN_QUESTION)
     chat.open_documents()
