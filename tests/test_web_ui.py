@@ -254,6 +254,7 @@ def test_an_uploaded_article_can_be_asked_about_then_deleted(chat, tmp_path):
     expect(panel.locator("#upload-message")).to_contain_text("1 added", timeout=60_000)
     expect(panel.locator(".document")).to_have_count(3)
     expect(panel).to_contain_text("Valdora Opens a Tidal Power Station")
+    expect(chat.page.locator("#status")).to_contain_text("3 documents")
     chat.shot("desktop-documents-after-upload")
     panel.locator("#documents-close").click()
 

@@ -123,8 +123,11 @@ function statusAfter(turn) {
   return flagged ? `${citations}; ${count(flagged, "sentence")} unsupported.` : `${citations}.`;
 }
 
-function showDocumentCount(total) {
-  byId("document-count").textContent = total ? `(${total})` : "";
+function showDocumentCount(documents, passages) {
+  byId("document-count").textContent = documents ? `(${documents})` : "";
+  status.textContent = documents
+    ? `${count(documents, "document")}, ${count(passages, "passage")}.`
+    : "No documents yet: open Documents to upload articles.";
 }
 
 function submit() {
@@ -168,8 +171,7 @@ document.addEventListener("keydown", (event) => {
 async function checkReadiness() {
   try {
     const ready = await getJSON("/readyz");
-    showDocumentCount(ready.documents);
-    status.textContent = `${count(ready.documents, "document")}, ${count(ready.passages, "passage")}.`;
+    showDocumentCount(ready.documents, ready.passages);
   } catch (error) {
     status.textContent = error.noIndexYet
       ? "No documents yet: open Documents to upload articles."

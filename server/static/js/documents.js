@@ -6,7 +6,7 @@ import { byId, count, el, formatDate } from "./dom.js";
 
 export class DocumentsPanel {
   constructor(onChange, onOpen) {
-    this.onChange = onChange;  // called with the document count after every change
+    this.onChange = onChange;  // called with the document and passage counts after every refresh
     this.onOpen = onOpen;
     this.panel = byId("documents-panel");
     this.toggle = byId("open-documents");
@@ -58,13 +58,13 @@ export class DocumentsPanel {
         ? "No documents yet. Upload articles above to start."
         : `${error.title}: ${error.detail}`;
       this.message.className = empty ? "hint" : "error";
-      this.onChange(0);
+      if (empty) this.onChange(0, 0);
       return;
     }
     this.message.className = "hint";
     this.message.textContent = body.count ? `${count(body.count, "document")} in the index.` : "No documents yet.";
     this.list.replaceChildren(...body.documents.map((doc) => this.item(doc)));
-    this.onChange(body.count);
+    this.onChange(body.count, body.documents.reduce((sum, doc) => sum + doc.chunk_count, 0));
   }
 
   item(doc) {
