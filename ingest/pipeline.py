@@ -23,7 +23,7 @@ from .index import IndexSpec
 from .load import RawArticle, Skipped, discover, load_path
 from .sentences import SentenceSpan, sentences_in, split_sentences
 from .settings import Settings
-from .sparse import up_to_date_index
+from .sparse import SparseIndex, up_to_date_index
 from .store import DocumentRecord, SentenceRow, Store
 
 logger = logging.getLogger(__name__)
@@ -101,6 +101,7 @@ class Ingestor:
         self.settings = settings
         self.embedder = embedder
         self.store = store
+        self.sparse: SparseIndex | None = None  # the BM25 index as the last run left it
 
     def run(
         self,
@@ -123,7 +124,7 @@ class Ingestor:
             self.write(pending, report, progress)
             if sync:
                 report.removed = self.remove_missing(articles, files_read)
-            up_to_date_index(self.store, self.settings.store, rebuild=rebuild or report.changed)
+            self.sparse = up_to_date_index(self.store, self.settings.store, rebuild=rebuild or report.changed)
         finally:
             if rebuild or report.changed:
                 self.store.mark_changed()
@@ -137,7 +138,7 @@ class Ingestor:
         record, _ = self.store.get_document(doc_id)
         try:
             self.store.delete_document(doc_id)
-            up_to_date_index(self.store, self.settings.store, rebuild=True)
+            self.sparse = up_to_date_index(self.store, self.settings.store, rebuild=True)
         finally:
             self.store.mark_changed()
         logger.info("removed %s (%s)", doc_id, record.source_path)

@@ -291,17 +291,17 @@ class IndexHandle:
     def ingest(self, paths: list[Path]) -> IngestReport:
         """Ingest files into the served index, then answer from the result."""
         with self._lock:
-            store = self._store_for_write()
-            report = Ingestor(self.settings, self.embedder, store).run(paths)
-            self._serve_from(store)
+            ingestor = Ingestor(self.settings, self.embedder, self._store_for_write())
+            report = ingestor.run(paths)
+            self._serve(ingestor.store, read_generation(self.settings.store), ingestor.sparse)
         return report
 
     def remove(self, doc_id: str) -> DocumentRecord:
         """Delete a document from the served index; raises DocumentNotFoundError for an unknown id."""
         with self._lock:
-            store = self._store_for_write()
-            record = Ingestor(self.settings, self.embedder, store).remove(doc_id)
-            self._serve_from(store)
+            ingestor = Ingestor(self.settings, self.embedder, self._store_for_write())
+            record = ingestor.remove(doc_id)
+            self._serve(ingestor.store, read_generation(self.settings.store), ingestor.sparse)
         return record
 
     def _store_for_write(self) -> Store:
@@ -313,12 +313,6 @@ class IndexHandle:
             return Store.connect(self.settings.store)
         return Store(service.store.client, self.settings.store)
 
-    def _serve_from(self, store: Store) -> None:
-        store.open_for_query(IndexSpec.current(self.settings, self.embedder))
-        sparse = up_to_date_index(store, self.settings.store)
-        self._service = QueryService(self.settings, store, self.embedder, sparse, self.llm)
-        self._generation = read_generation(self.settings.store)
-
     def _reopen(self, generation: str) -> None:
         if self._service is not None:
             logger.info("index changed on disk: reopening it")
@@ -326,10 +320,15 @@ class IndexHandle:
             self._service = None
         store = Store.connect(self.settings.store)
         try:
-            store.open_for_query(IndexSpec.current(self.settings, self.embedder))
-            sparse = up_to_date_index(store, self.settings.store)
+            self._serve(store, generation)
         except Exception:
             store.close()  # an open client would keep serving the stale index to the next one
             raise
+
+    def _serve(self, store: Store, generation: str, sparse: SparseIndex | None = None) -> None:
+        """Answer from `store` (and its BM25 index, when the caller has it up to date already)."""
+        store.open_for_query(IndexSpec.current(self.settings, self.embedder))
+        if sparse is None:
+            sparse = up_to_date_index(store, self.settings.store)
         self._service = QueryService(self.settings, store, self.embedder, sparse, self.llm)
         self._generation = generation
