@@ -366,6 +366,7 @@ def test_an_unreachable_server_is_reported_in_words(chat):
     chat.page.unroute("**/v1/chat")
     answer.get_by_role("button", name="Try again").click()
     expect(chat.page.locator(".turn .answer").last).to_have_class(re.compile(r"is-done"), timeout=60_000)
+    expect(chat.page.locator(".turn")).to_have_count(1)  # the failed attempt is replaced
 
 
 def test_a_problem_from_the_server_is_shown_as_its_title_and_detail(chat):

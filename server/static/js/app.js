@@ -30,7 +30,9 @@ const actions = {
     sources.open([quote], quote.id, opener);
   },
   retry(turn) {
+    if (running) return;
     conversation.turns.splice(conversation.turns.indexOf(turn), 1);
+    render();
     ask(turn.question);
   },
   async copy(turn, button) {
