@@ -225,6 +225,13 @@ class Store:
         records = [DocumentRecord.from_metadata(m) for m in all_metadatas(self._documents)]
         return sorted(records, key=lambda record: record.doc_id)
 
+    def records(self, ids: list[str]) -> list[DocumentRecord]:
+        """The records of these documents (those that exist), sorted by id."""
+        if not ids:
+            return []
+        found = self._documents.get(ids=ids, include=["metadatas"])["metadatas"]
+        return sorted((DocumentRecord.from_metadata(m) for m in found), key=lambda record: record.doc_id)
+
     def document_hashes(self) -> dict[str, str]:
         return {record.doc_id: record.content_hash for record in self.list_documents()}
 

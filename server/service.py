@@ -259,6 +259,9 @@ class QueryService:
     def documents(self) -> list[DocumentRecord]:
         return self.store.list_documents()
 
+    def records(self, doc_ids: list[str]) -> list[DocumentRecord]:
+        return self.store.records(doc_ids)
+
     def document(self, doc_id: str) -> tuple[DocumentRecord, str]:
         return self.store.get_document(doc_id)
 

@@ -11,9 +11,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fastapi import UploadFile
+from fastapi.concurrency import run_in_threadpool
 
+from ingest.errors import NothingIngestedError
 from ingest.load import Skipped
+from ingest.pipeline import IngestReport
 from ingest.settings import Settings
+from ingest.store import DocumentRecord
+
+from .service import IndexHandle
 
 UPLOADS = "uploads"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -24,6 +30,31 @@ _READ_BYTES = 1 << 20
 class SavedUpload:
     name: str  # as the user named it
     path: Path
+
+
+async def ingest_uploads(
+    files: list[UploadFile], index: IndexHandle, settings: Settings
+) -> tuple[IngestReport, list[DocumentRecord]]:
+    """Save the uploads, ingest them, and keep only the files that held a document.
+
+    Raises NothingIngestedError, with each file's reason, when none did.
+    """
+    saved: list[SavedUpload] = []
+    rejected: list[Skipped] = []
+    folder = uploads_folder(settings)
+    max_bytes = int(settings.server.max_upload_mb * 1e6)
+    for upload in files:
+        result = await save_upload(upload, folder, max_bytes)
+        (rejected if isinstance(result, Skipped) else saved).append(result)
+    report = await run_in_threadpool(index.ingest, [s.path for s in saved]) if saved else IngestReport()
+    report.skipped = rejected + shown_skips(report.skipped, saved)
+    ingested = report.added + report.updated + report.unchanged
+    records = index.service().records(ingested) if ingested else []
+    discard_unused(saved, {record.source_path for record in records})
+    if not records:
+        reasons = "; ".join(f"{s.path}: {s.reason}" for s in report.skipped)
+        raise NothingIngestedError(f"None of the uploaded files could be ingested ({reasons}).")
+    return report, records
 
 
 def uploads_folder(settings: Settings) -> Path:

@@ -4,10 +4,6 @@ from typing import Annotated
 from fastapi import APIRouter, File, UploadFile
 from fastapi.concurrency import run_in_threadpool
 
-from ingest.errors import NothingIngestedError
-from ingest.load import Skipped
-from ingest.pipeline import IngestReport
-
 from ..deps import IndexDep, ServiceDep, SettingsDep
 from ..schemas import (
     DeletedDocument,
@@ -17,14 +13,7 @@ from ..schemas import (
     IngestSummary,
     SkippedFile,
 )
-from ..uploads import (
-    SavedUpload,
-    delete_uploaded_file,
-    discard_unused,
-    save_upload,
-    shown_skips,
-    uploads_folder,
-)
+from ..uploads import delete_uploaded_file, ingest_uploads
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
 
@@ -46,21 +35,7 @@ async def upload_documents(
     settings: SettingsDep,
 ) -> IngestSummary:
     """Ingest uploaded article files; uploading a file of the same name again updates its document."""
-    saved: list[SavedUpload] = []
-    rejected: list[Skipped] = []
-    folder = uploads_folder(settings)
-    max_bytes = int(settings.server.max_upload_mb * 1e6)
-    for upload in files:
-        result = await save_upload(upload, folder, max_bytes)
-        (rejected if isinstance(result, Skipped) else saved).append(result)
-    report = await run_in_threadpool(index.ingest, [s.path for s in saved]) if saved else IngestReport()
-    report.skipped = rejected + shown_skips(report.skipped, saved)
-    ingested = set(report.added + report.updated + report.unchanged)
-    records = [r for r in index.service().documents() if r.doc_id in ingested] if ingested else []
-    discard_unused(saved, {record.source_path for record in records})
-    if not records:
-        reasons = "; ".join(f"{s.path}: {s.reason}" for s in report.skipped)
-        raise NothingIngestedError(f"None of the uploaded files could be ingested ({reasons}).")
+    report, records = await ingest_uploads(files, index, settings)
     return IngestSummary(
         summary=report.summary(),
         added=report.added,
