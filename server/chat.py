@@ -1,13 +1,13 @@
 """Chat: a conversation's last question made stand-alone, answered, and streamed as events.
 
-Follow-up questions ("and when does it start?") are rewritten before retrieval, because
-retrieval sees one question, not the conversation:
+Follow-up questions ("and by when?", "what did he say?") are rewritten before retrieval, because
+retrieval sees one question, not the conversation. `followup.is_follow_up` decides which questions
+are follow-ups (the rule is in its docstring); any other question is searched as asked, however
+short ("Who is Toshimitsu Motegi?"), and with no call to the LLM. A follow-up is rewritten
 
-- with an LLM configured, by the LLM with `prompts/condense.txt` whenever there are earlier turns;
-- without one (or when it fails), by a rule: a question that starts with "and", "but", "also",
-  "so", "what about" or "how about", uses a pronoun (it, they, this, that, he, she, there, ...),
-  or has at most four words is a follow-up, and gets the content words of the previous
-  stand-alone question appended in parentheses: "When does it start? (Japan invite Indian AI
+- with an LLM configured, by the LLM with `prompts/condense.txt`;
+- without one (or when it fails), by a rule: the content words of the previous stand-alone
+  question are appended in parentheses: "When does it start? (Japan invite Indian AI
   professionals)". Earlier follow-ups are rewritten the same way first, so context carries on.
 
 (llama-index's CondenseQuestionChatEngine does the LLM half of this, but wraps a query engine
@@ -28,7 +28,7 @@ The stream's events, in order (`event:` name, JSON `data:`):
 
 import logging
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 import anyio
@@ -40,6 +40,7 @@ from ingest.tokens import count_tokens
 from prompts import render
 
 from .filters import SearchFilters
+from .followup import is_follow_up
 from .retrieve import Passage
 from .service import AskResult, Citation, Draft, QueryService
 from .support import content_words
@@ -48,9 +49,6 @@ logger = logging.getLogger(__name__)
 
 HISTORY_TOKENS = 1500  # the most recent turns the condensing prompt shows, within this budget
 _FOLLOW_UP_START = re.compile(r"^\s*(and|but|also|so|then|what about|how about)\b[\s,]*", re.IGNORECASE)
-_PRONOUN = re.compile(
-    r"\b(it|its|they|them|their|this|that|these|those|he|him|his|she|her|there|then)\b", re.IGNORECASE
-)
 _SOURCES_FOOTER = re.compile(r"\n+Sources:\n.*\Z", re.DOTALL)  # the list /v1/chat/completions appends
 
 
@@ -78,13 +76,11 @@ def conversation(turns: list[Turn]) -> tuple[list[Turn], str]:
     return spoken[:-1], spoken[-1].content.strip()
 
 
-def is_follow_up(question: str) -> bool:
-    return bool(_FOLLOW_UP_START.match(question) or _PRONOUN.search(question)) or len(question.split()) <= 4
-
-
-def rewrite_by_rule(question: str, previous: str | None) -> str:
+def rewrite_by_rule(
+    question: str, previous: str | None, follows: Callable[[str], bool] = is_follow_up
+) -> str:
     """The documented rule: a follow-up gets the previous question's content words appended."""
-    if previous is None or not is_follow_up(question):
+    if previous is None or not follows(question):
         return question
     asked = _FOLLOW_UP_START.sub("", question).strip() or question
     asked = asked[0].upper() + asked[1:]
@@ -93,12 +89,15 @@ def rewrite_by_rule(question: str, previous: str | None) -> str:
     return f"{asked} ({' '.join(context)})" if context else asked
 
 
-def standalone_by_rule(history: list[Turn], question: str) -> str:
+def standalone_by_rule(
+    history: list[Turn], question: str, follows: Callable[[str], bool] = is_follow_up
+) -> str:
+    """`follows` decides which questions are follow-ups (the evaluation passes others to compare)."""
     previous = None
     for turn in history:
         if turn.role == "user":
-            previous = rewrite_by_rule(turn.content.strip(), previous)
-    return rewrite_by_rule(question, previous)
+            previous = rewrite_by_rule(turn.content.strip(), previous, follows)
+    return rewrite_by_rule(question, previous, follows)
 
 
 def condense_messages(history: list[Turn], question: str) -> list[ChatMessage]:
@@ -150,7 +149,7 @@ class ChatTurn:
                 self.fail(exc)
 
     async def rewrite(self) -> str:
-        if not self.history:
+        if not self.history or not is_follow_up(self.asked):
             return self.asked
         if self.service.llm is None:
             return standalone_by_rule(self.history, self.asked)

@@ -65,6 +65,32 @@ def test_a_follow_up_is_rewritten_by_the_llm_with_the_condensing_prompt(llm_doss
     assert answer["messages"][1]["content"].endswith(f"Question: {rewritten}")
 
 
+@pytest.mark.parametrize(
+    ("earlier", "question", "condensed"),
+    [
+        ("Which critical minerals did India and Japan agree to cooperate on?", "Who is Toshimitsu Motegi?", False),
+        ("Who paid a courtesy call on PM Modi on 16 January?", "What did he say about AI?", True),
+    ],
+)
+def test_only_a_follow_up_is_sent_to_the_llm_to_be_condensed(llm_dossier, scripted_llm, earlier, question, condensed):
+    rewritten = "What did Motegi say about AI?"
+    answer = "Japan would invite 500 highly skilled Indian AI professionals by 2030 [1]."
+    scripted_llm.script(*([Reply(rewritten)] if condensed else []), Reply(answer))
+    before = len(scripted_llm.requests)
+    conversation = ask(earlier) + [{"role": "assistant", "content": "Rare earth elements [1]."}] + ask(question)
+    body = httpx.post(llm_dossier.url + "/v1/chat", json={"messages": conversation}, timeout=60).json()
+    sent = [request["messages"][0]["content"] for request in scripted_llm.requests[before:]]
+    assert sum("Last question:" in content for content in sent) == int(condensed)
+    assert body["question"] == (rewritten if condensed else question) and body["rewritten"] is condensed
+
+
+def test_without_an_llm_a_standalone_question_after_another_is_searched_as_asked(server):
+    earlier = "Which critical minerals did India and Japan agree to cooperate on?"
+    conversation = ask(earlier) + [{"role": "assistant", "content": "Rare earth elements [1]."}] + ask("Who is Toshimitsu Motegi?")
+    body = httpx.post(server.url + "/v1/chat", json={"messages": conversation}, timeout=60).json()
+    assert body["question"] == body["original_question"] == "Who is Toshimitsu Motegi?" and body["rewritten"] is False
+
+
 def test_without_an_llm_a_follow_up_is_rewritten_by_rule_and_the_extractive_answer_streams(server):
     conversation = ask(QUESTION) + [{"role": "assistant", "content": "500 [1]"}, {"role": "user", "content": "and by when?"}]
     stream = stream_chat(server.url, conversation)
