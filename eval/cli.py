@@ -10,7 +10,15 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from .datasets import Dataset, DatasetError, load_dataset
-from .report import LABELS, format_value, ordered_metrics, print_table, read_run, write_run
+from .report import (
+    LABELS,
+    format_value,
+    ordered_metrics,
+    print_abstentions,
+    print_table,
+    read_run,
+    write_run,
+)
 from .run import evaluate, failed, summarise
 
 console = Console(stderr=True, soft_wrap=True, highlight=False)
@@ -52,10 +60,11 @@ def parse_gates(values: tuple[str, ...], option: str) -> dict[str, float]:
 @click.option("--corpus", type=click.Path(path_type=Path), help="Articles for a known-facts file (default data/articles).")
 @click.option("--data-dir", type=click.Path(path_type=Path), help="Index folder for in-process runs (default DOSSIER_DATA_DIR/eval/CORPUS).")
 @click.option("--limit", type=click.IntRange(1), help="Only the first N questions.")
+@click.option("--split", type=click.Choice(["train", "dev", "test"]), help="Only the questions of this split (eval/datasets/README.md).")
 @click.option("--retrieval", type=click.Choice(["hybrid", "dense", "sparse"]), help="Dossier's retrieval mode (default DOSSIER_RETRIEVAL_MODE, hybrid).")
 @click.option("--min", "minimums", multiple=True, metavar="METRIC=VALUE", help="Fail when a metric is below VALUE (repeatable).")
 @click.option("--max", "maximums", multiple=True, metavar="METRIC=VALUE", help="Fail when a metric is above VALUE (repeatable).")
-def run_command(dataset, url, top_k, out_dir, name, system, corpus, data_dir, limit, retrieval, minimums, maximums):
+def run_command(dataset, url, top_k, out_dir, name, system, corpus, data_dir, limit, split, retrieval, minimums, maximums):
     """Run DATASET (known-facts .jsonl, RealTime QA or BEIR folder) and write a report."""
     from ingest.settings import Settings
 
@@ -67,6 +76,9 @@ def run_command(dataset, url, top_k, out_dir, name, system, corpus, data_dir, li
         data = load_dataset(dataset, corpus)
     except DatasetError as exc:
         raise click.ClickException(str(exc)) from exc
+    if split:
+        data.questions = [q for q in data.questions if q.split == split]
+        data.name = f"{data.name}-{split}"
     if limit:
         data.questions = data.questions[:limit]
     top_k = top_k or settings.retrieval.top_k
@@ -86,6 +98,8 @@ def run_command(dataset, url, top_k, out_dir, name, system, corpus, data_dir, li
     folder = out_dir / run_name
     write_run(folder, summary, rows)
     print_table(summary, out)
+    if any(kind != "answerable" for kind in summary["abstentions_by_kind"]):
+        print_abstentions(summary, out)
     out.print(f"{sum(failed(r) for r in rows)} failures; report: {folder / 'report.html'}")
     check_gates(summary["overall"], gates_min, gates_max)
 

@@ -29,6 +29,8 @@ class Question:
     type: str = "factoid"
     answerable: bool = True
     relevance: dict[str, int] = field(default_factory=dict)  # graded judgements (SciFact)
+    kind: str = "answerable"  # unanswerable ones: which false premise (eval/datasets/README.md)
+    split: str = "train"  # train | dev | test: test is never used for fitting or choosing thresholds
 
 
 @dataclass
@@ -74,6 +76,8 @@ def load_facts(path: Path, corpus: Path) -> Dataset:
                     docs=row.get("docs", []),
                     type=row.get("type", "factoid"),
                     answerable=bool(row.get("answerable", True)),
+                    kind=row.get("kind") or ("answerable" if row.get("answerable", True) else "unanswerable"),
+                    split=row.get("split", "train"),  # a set without splits was used for development
                 )
             )
         except (KeyError, TypeError) as exc:
@@ -89,10 +93,23 @@ def load_realtimeqa(questions_path: Path, corpus: Path) -> Dataset:
             answers=[row["answers"]],  # one required fact, any gold form
             docs=row.get("gold_doc_ids") or [],
             type="news",
+            split=realtimeqa_split(row["question_date"]),
         )
         for row in read_jsonl(questions_path)
     ]
     return Dataset("realtimeqa-" + questions_path.stem, "realtimeqa", questions, corpus)
+
+
+# RealTime QA's dev questions split by week, so that later news is held out as the benchmark's own
+# test months are: train 2022-06-16 to 07-15 (149), dev 07-21 to 08-05 (90), test 08-12 to 08-26 (90).
+REALTIMEQA_DEV_FROM = "2022/07/21"
+REALTIMEQA_TEST_FROM = "2022/08/12"
+
+
+def realtimeqa_split(question_date: str) -> str:
+    if question_date >= REALTIMEQA_TEST_FROM:
+        return "test"
+    return "dev" if question_date >= REALTIMEQA_DEV_FROM else "train"
 
 
 def load_scifact(folder: Path, split: str = "test") -> Dataset:

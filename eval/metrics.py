@@ -5,7 +5,7 @@ import statistics
 from collections import defaultdict
 
 from .datasets import Question
-from .text import contains, contains_any
+from .text import contains, contains_any, normalise
 
 
 def passage_is_relevant(passage: dict, question: Question) -> bool:
@@ -49,6 +49,19 @@ def answer_checks(result: dict) -> dict:
     }
 
 
+def short_answer_scores(question: Question, result: dict) -> dict:
+    """Whether a one-fact question got a short answer, and whether it is exactly a gold form (normalised)."""
+    if not question.answerable or len(question.answers) != 1 or result["abstained"]:
+        return {"short_answer_given": None, "short_answer_em": None}
+    short = result.get("short_answer")
+    if not short:
+        return {"short_answer_given": False, "short_answer_em": False}
+    return {
+        "short_answer_given": True,
+        "short_answer_em": any(normalise(short["text"]) == normalise(form) for form in question.answers[0]),
+    }
+
+
 def score_answer(question: Question, result: dict, top_k: int, documents: dict[str, str]) -> dict:
     """Every metric one known-facts question contributes to (None: not applicable)."""
     passages = result["passages"]
@@ -74,8 +87,9 @@ def score_answer(question: Question, result: dict, top_k: int, documents: dict[s
             false_abstention=abstained,
             citation_precision=(
                 sum(citation_supports(c, question, passage_text) for c in citations) / len(citations)
-                if citations else None
+                if citations and not abstained else None
             ),
+            **short_answer_scores(question, result),
         )
     else:
         scores.update(abstained_unanswerable=abstained)
@@ -92,6 +106,7 @@ def score_realtimeqa(question: Question, result: dict, k: int = 5) -> dict:
         "top_passage_contains": bool(result["passages"]) and contains_any(result["passages"][0]["text"], gold),
         "abstained": result["abstained"],
         "latency_ms": result["latency_ms"],
+        **short_answer_scores(question, result),
         **answer_checks(result),
     }
 

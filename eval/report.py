@@ -147,6 +147,26 @@ def render_metric_table(summary: dict) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
+def render_abstentions(summary: dict) -> str:
+    kinds = summary.get("abstentions_by_kind", {})
+    head = "<tr><th>kind</th><th>questions</th><th>abstained</th><th>answered</th><th>answered with the fact</th></tr>"
+    body = "".join(
+        f"<tr><td>{esc(kind)}</td><td>{c['questions']}</td><td>{c['abstained']}</td><td>{c['answered']}</td>"
+        f"<td>{c['answered_correct']}</td></tr>"
+        for kind, c in kinds.items()
+    )
+    return f"<table><thead>{head}</thead><tbody>{body}</tbody></table>"
+
+
+def print_abstentions(summary: dict, console: Console) -> None:
+    table = Table(title="abstentions by kind")
+    for column in ("kind", "questions", "abstained", "answered", "answered with the fact"):
+        table.add_column(column, justify="left" if column == "kind" else "right")
+    for kind, c in summary.get("abstentions_by_kind", {}).items():
+        table.add_row(kind, str(c["questions"]), str(c["abstained"]), str(c["answered"]), str(c["answered_correct"]))
+    console.print(table)
+
+
 def render_failure(row: dict) -> str:
     scores = ", ".join(
         f"{LABELS.get(k, k)}={format_value(v) if not isinstance(v, bool) else v}"
@@ -168,7 +188,9 @@ def render_failure(row: dict) -> str:
     return (
         f'<details class="failure" open data-type="{esc(row["type"])}"><summary>{esc(row["id"])} · {esc(row["question"])}</summary>'
         f'<p><b>Answer</b> <span class="{answer_class}">{esc(row["answer"]) or "–"}</span></p>'
-        f"<p><b>Expected</b> {esc(expected)}</p>"
+        + (f"<p><b>Why it abstained</b> {esc(row['abstention_reason'])}</p>" if row.get("abstention_reason") else "")
+        + (f"<p><b>Short answer</b> {esc(row['short_answer']['text'])}</p>" if row.get("short_answer") else "")
+        + f"<p><b>Expected</b> {esc(expected)}</p>"
         + (f"<div><b>Evidence</b>{evidence}</div>" if evidence else "")
         + f"<div><b>Citations</b><ul>{citations}</ul></div>"
         + f"<div><b>Top passages</b><ol>{passages}</ol></div>"
@@ -187,6 +209,7 @@ def render_html(summary: dict, rows: list[dict]) -> str:
 <p class="muted">{esc(summary['dataset'])} · {esc(summary['system'])} · top_k={esc(summary['top_k'])} · {esc(summary['created_at'])} · {len(rows)} questions</p>
 <h2>Metrics</h2>{render_metric_table(summary)}
 <h2>By question type</h2>{render_chart(summary)}
+<h2>Abstentions by kind</h2>{render_abstentions(summary)}
 <h2>Failures <span class="muted">({len(failures)} of {len(rows)})</span></h2>
 <label>Question type <select id="filter"><option value="all">all</option>{options}</select></label>
 {''.join(render_failure(row) for row in failures) or '<p class="good">None.</p>'}

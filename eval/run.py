@@ -30,6 +30,8 @@ def evaluate_question(dataset: Dataset, client: EvalClient, question: Question, 
         "id": question.id,
         "question": question.question,
         "type": question.type,
+        "kind": question.kind,
+        "split": question.split,
         "answerable": question.answerable,
         "expected": question.answers,
         "evidence": question.evidence,
@@ -37,6 +39,8 @@ def evaluate_question(dataset: Dataset, client: EvalClient, question: Question, 
         "answer": result["answer"],
         "abstained": result["abstained"],
         "evidence_score": result.get("evidence_score"),
+        "abstention_reason": result.get("abstention_reason"),
+        "short_answer": result.get("short_answer"),
         "citations": result["citations"],
         "passages": [trim(p) for p in result["passages"][: max(top_k, MRR_CUTOFF)]],
         "scores": scores,
@@ -66,7 +70,21 @@ def summarise(rows: list[dict]) -> dict:
     return {
         "overall": aggregate([row["scores"] for row in rows]),
         "by_type": {kind: aggregate(scores) for kind, scores in sorted(by_type.items())},
+        "abstentions_by_kind": abstentions_by_kind(rows),
     }
+
+
+def abstentions_by_kind(rows: list[dict]) -> dict[str, dict[str, int]]:
+    """The confusion table of abstentions: per kind of question, how many were answered and abstained,
+    and how many of the answered ones held the fact (answerable) or were wrongly answered (the rest)."""
+    table: dict[str, dict[str, int]] = {}
+    for row in rows:
+        counts = table.setdefault(row.get("kind") or row["type"], {"questions": 0, "abstained": 0, "answered": 0, "answered_correct": 0})
+        counts["questions"] += 1
+        counts["abstained" if row["abstained"] else "answered"] += 1
+        correct = row["scores"].get("fact_accuracy") or row["scores"].get("answer_contains")
+        counts["answered_correct"] += int(bool(correct) and not row["abstained"])
+    return dict(sorted(table.items()))
 
 
 def failed(row: dict) -> bool:

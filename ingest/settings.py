@@ -89,11 +89,19 @@ class RetrievalSettings(BaseSettings):
 class AnsweringSettings(BaseSettings):
     model_config = _section_config()
 
-    min_evidence_score: float = Field(
-        0.295,
-        description="Abstain when the best evidence sentence's support for the question is below "
-        "this (cosine similarity blended with key-term coverage). Chosen from the sample facts "
-        "and RealTime QA dev questions: see README, Quality.",
+    min_answer_probability: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="Abstain when the best premise-backed sentence's probability of answering (the "
+        "learned scorer, server/models/answer_scorer.json) is below this. Default: the threshold "
+        "chosen on the development split and stored with the scorer (README, Quality).",
+    )
+    scored_sentences: int = Field(
+        12,
+        ge=1,
+        le=100,
+        description="Sentences, the best by support, that the learned scorer and the premise check weigh.",
     )
     candidate_passages: int = Field(
         20,

@@ -10,13 +10,19 @@ evidence strong enough, it abstains rather than guess.
 import re
 from dataclasses import dataclass
 
+import numpy as np
+
 from ingest.settings import AnsweringSettings
 from ingest.sparse import SparseIndex
 from ingest.store import Store
 
+from .premise import Gap, Premises, vocabulary
 from .retrieve import Passage
+from .scorer import LearnedScorer, QuestionTerms, SentenceView, features, term_backing
 from .sentences import Sentence, sentences_of
+from .short_answer import find_short_answer
 from .support import Support, SupportCheck, key_terms, numbers_in
+from .words import WordVectors
 
 ABSTENTION = "The sources do not say: no ingested article answers this question."
 
@@ -25,7 +31,6 @@ RANK_WEIGHT = 0.1  # a sentence of the best passage gains this much, of the fift
 _REDUNDANT_SIMILARITY = 0.85  # a second sentence this close to one already chosen adds nothing
 _RUNNER_UP_RATIO = 0.9  # a further sentence must score within 10% of the best...
 _LIST_RUNNER_UP_RATIO = 0.8  # ...or 20% when the question asks for several things
-_OTHER_SOURCE_RATIO = 0.75  # "both articles": the other article's best, when this close
 
 _QUANTITY = re.compile(
     r"\bhow (many|much|long|far|old|big|large|often|high|tall)\b|"
@@ -63,6 +68,9 @@ _TIME = re.compile(
     r"\b\d{1,2}(st|nd|rd|th)\b|\b\d{1,2}:\d{2}\b",
     re.IGNORECASE,
 )
+# When the likeliest answer sentence fails on one of these, the question's premise is wrong: the answer
+# abstains rather than quote a less likely sentence. (A name missing from a passage may be in another.)
+DECISIVE_GAPS = frozenset({"role", "ordinal", "number", "answer-type", "term"})
 _LIST = re.compile(
     # "Which countries", "Which Japanese practices", "Which three pillars": a plural right after
     # which/what or after a name or number (not "Which company manufactures": there a verb).
@@ -101,6 +109,16 @@ class QuestionShape:
             wants_recent=bool(_RECENT.search(question)),
         )
 
+    def wanted(self) -> str | None:
+        """What the question asks for, in words, when its shape says."""
+        for flag, words in (
+            (self.wants_money, "sum of money"), (self.wants_percent, "share"), (self.wants_year, "year"),
+            (self.wants_quantity, "figure"), (self.wants_time, "date or time"),
+        ):
+            if flag:
+                return words
+        return None
+
     def admits(self, sentence: str, question: str) -> bool:
         """Whether a sentence can be an answer at all: a statement holding what is asked for."""
         return not is_heading(sentence) and not is_question(sentence) and self.fits(sentence, question)
@@ -120,19 +138,33 @@ class QuestionShape:
         return not self.wants_time or bool(_TIME.search(sentence))
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(eq=False)
 class Evidence:
     sentence: Sentence
-    support: Support  # how well the sentence answers the question (compared with the threshold)
-    score: float  # the ranking score: support plus passage rank
+    support: Support  # how well the sentence matches the question (meaning and key terms)
+    features: np.ndarray  # what the learned scorer sees (`scorer.py`)
+    gap: Gap | None  # an element of the question this sentence does not back (`premise.py`)
+    score: float = 0.0  # the learned probability that it answers the question
+
+
+@dataclass(frozen=True)
+class ShortAnswer:
+    """The span of a cited sentence that answers a one-fact question; offsets into the document."""
+
+    text: str
+    citation_id: int
+    start_char: int
+    end_char: int
 
 
 @dataclass(frozen=True)
 class Answer:
     text: str
     abstained: bool
-    evidence: list[Evidence]  # the cited sentences, in answer order
-    best_score: float  # the leading sentence's support: what the threshold is compared with
+    evidence: list[Evidence]  # the cited sentences, in answer order (abstained: the closest evidence)
+    best_score: float  # the leading sentence's probability: what the threshold is compared with
+    abstention_reason: str | None = None
+    short_answer: ShortAnswer | None = None
 
 
 class ExtractiveAnswerer:
@@ -140,25 +172,58 @@ class ExtractiveAnswerer:
 
     name = "extractive"
 
-    def __init__(self, store: Store, sparse: SparseIndex, settings: AnsweringSettings) -> None:
+    def __init__(
+        self, store: Store, sparse: SparseIndex, settings: AnsweringSettings, words: WordVectors,
+        scorer: LearnedScorer | None,
+    ) -> None:
         self.store = store
         self.sparse = sparse  # its IDF weighs the question's key terms
         self.settings = settings
+        self.words = words
+        self.scorer = scorer  # None only while the scorer's training features are extracted
+        self.threshold = settings.min_answer_probability if settings.min_answer_probability is not None else (
+            scorer.threshold if scorer else 0.5
+        )
+
+    def candidates(
+        self, question: str, shape: QuestionShape, query_embedding: list[float], passages: list[Passage]
+    ) -> tuple[list[Evidence], int]:
+        """The sentences the learned scorer weighs: the statements that fit the question's shape, the best
+        by support first, with their features and premise gaps; and how many statements did not fit."""
+        check = SupportCheck(question, query_embedding, self.sparse.idf)
+        premises = Premises.of(question)
+        terms = QuestionTerms.of(question, premises)
+        first, misfits = [], 0
+        for sentence in sentences_of(passages, self.store):
+            if is_heading(sentence.text) or is_question(sentence.text):
+                continue
+            if not shape.fits(sentence.text, question):
+                misfits += 1
+                continue
+            support = check.score(sentence.text, sentence.vector)
+            first.append((support.score + RANK_WEIGHT / (1 + sentence.passage_rank), sentence, support))
+        first.sort(key=lambda item: item[0], reverse=True)
+        contexts: dict[str, set[str]] = {}
+        weighed = []
+        for _, sentence, support in first[: self.settings.scored_sentences]:
+            passage = sentence.passage
+            known = contexts.setdefault(passage.chunk_id, vocabulary(f"{passage.title}\n{passage.text}"))
+            view = SentenceView(sentence.text, passage.text, sentence.passage_rank)
+            vector = features(terms, view, support, self.words.similarity)
+            weighed.append(Evidence(sentence, support, vector, premises.gap(sentence.text, passage.text, known)))
+        return weighed, misfits
 
     def rank(
         self, question: str, shape: QuestionShape, query_embedding: list[float], passages: list[Passage]
-    ) -> list[Evidence]:
-        """Sentences of the passages that fit the question's shape, best first."""
-        check = SupportCheck(question, query_embedding, self.sparse.idf)
-        ranked = []
-        for sentence in sentences_of(passages, self.store):
-            if not shape.admits(sentence.text, question):
-                continue
-            support = check.score(sentence.text, sentence.vector)
-            prior = RANK_WEIGHT / (1 + sentence.passage_rank)
-            ranked.append(Evidence(sentence, support, support.score + prior))
+    ) -> tuple[list[Evidence], int]:
+        """The candidates, most likely answer first."""
+        ranked, misfits = self.candidates(question, shape, query_embedding, passages)
+        for evidence in ranked:
+            evidence.score = round(self.scorer.probability(evidence.features), 4)
         ranked.sort(key=lambda evidence: evidence.score, reverse=True)
-        return newest_first_when_close(ranked, self.settings.recency_margin) if shape.wants_recent else ranked
+        if shape.wants_recent:
+            ranked = newest_first_when_close(ranked, self.settings.recency_margin)
+        return ranked, misfits
 
     def select(self, ranked: list[Evidence], question: str, shape: QuestionShape) -> list[Evidence]:
         """The best sentence, plus close runners-up that add to it.
@@ -173,7 +238,7 @@ class ExtractiveAnswerer:
         chosen = [best]
         if shape.wants_both_sources:
             other = next((e for e in ranked if e.sentence.doc_id != best.sentence.doc_id), None)
-            if other and other.score >= best.score * _OTHER_SOURCE_RATIO and self.strong_enough(other):
+            if other and self.strong_enough(other):  # asked for: the other article's best, if it answers at all
                 chosen.append(other)
         terms = key_terms(question)
         for candidate in ranked[1:]:
@@ -186,17 +251,51 @@ class ExtractiveAnswerer:
         return chosen
 
     def strong_enough(self, evidence: Evidence) -> bool:
-        return evidence.support.score >= self.settings.min_evidence_score
+        return evidence.gap is None and evidence.score >= self.threshold
 
     def answer(self, question: str, query_embedding: list[float], passages: list[Passage]) -> Answer:
         shape = QuestionShape.of(question)
-        ranked = self.rank(question, shape, query_embedding, passages)
-        best = ranked[0].support.score if ranked else 0.0  # the sentence the answer would lead with
-        if not ranked or not self.strong_enough(ranked[0]):
-            return Answer(ABSTENTION, True, [], best)
-        chosen = self.select(ranked, question, shape)
+        ranked, misfits = self.rank(question, shape, query_embedding, passages)
+        backed = [evidence for evidence in ranked if evidence.gap is None]
+        best = backed[0].score if backed else 0.0  # the sentence the answer would lead with
+        contradicted = bool(ranked) and ranked[0].gap is not None and ranked[0].gap.kind in DECISIVE_GAPS
+        if not backed or not self.strong_enough(backed[0]) or contradicted:
+            reason = abstention_reason(question, shape, ranked, misfits, bool(passages), self.threshold, self.words)
+            return Answer(ABSTENTION, True, ranked[:1], best, reason)
+        chosen = self.select(backed, question, shape)
         text = " ".join(f"{e.sentence.text} [{n}]" for n, e in enumerate(chosen, start=1))
-        return Answer(text, False, chosen, best)
+        return Answer(text, False, chosen, best, None, short_answer_of(question, chosen[0]))
+
+
+def short_answer_of(question: str, evidence: Evidence) -> ShortAnswer | None:
+    span = find_short_answer(question, evidence.sentence.text)
+    if span is None:
+        return None
+    start = evidence.sentence.start + span.start
+    return ShortAnswer(span.text, 1, start, start + len(span.text))
+
+
+def abstention_reason(
+    question: str, shape: QuestionShape, ranked: list[Evidence], misfits: int, retrieved: bool, threshold: float,
+    words: WordVectors,
+) -> str:
+    """Why the sources do not answer, in one sentence for the reader."""
+    if not retrieved:
+        return "No ingested article matches this question."
+    if ranked and ranked[0].gap is not None:
+        return ranked[0].gap.reason
+    if not ranked:
+        wanted = shape.wanted()
+        return f"The closest passages give no {wanted} for this." if misfits and wanted else (
+            "The closest passages hold no statement that answers this."
+        )
+    closest = ranked[0]
+    terms = QuestionTerms.of(question, Premises.of(question))
+    view = SentenceView(closest.sentence.text, closest.sentence.passage.text, 0)
+    backing = sorted((term_backing(term, view, words.similarity), term) for term in terms.content)
+    if backing and backing[0][0] < 0.5:
+        return f"The closest evidence does not mention {backing[0][1]}."
+    return "The closest evidence does not answer this question."
 
 
 def is_heading(text: str) -> bool:

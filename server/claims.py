@@ -20,6 +20,7 @@ from llama_index.core.utils import globals_helper
 
 from ingest.embedding import Embedder
 
+from .premise import Gap, Premises
 from .sentences import Sentence
 from .support import Support, SupportCheck
 
@@ -128,8 +129,9 @@ def verify(
     for claim, vector in zip(claims, vectors, strict=True):
         check = SupportCheck(claim.text, vector, term_weight)
         facts = facts_of(claim.text)
+        premises = Premises.of(claim.text)
         findings = {
-            number: find(check, facts, sentences, vocabulary)
+            number: find(check, facts, premises, sentences, vocabulary)
             for number, (sentences, vocabulary) in enumerate(zip(passage_sentences, vocabularies, strict=True), start=1)
         }
         verdicts.append(judge(claim, findings, threshold))
@@ -143,6 +145,7 @@ class Finding:
     sentence: Sentence
     support: Support
     unmentioned: tuple[str, ...]  # names and number words of the claim absent from the passage
+    gap: Gap | None = None  # what the premise check finds the sentence does not back (reversed roles, ...)
 
     def problem(self, number: int, claim: str, threshold: float) -> str | None:
         """Why this passage does not back the claim, or None when it does."""
@@ -150,6 +153,8 @@ class Finding:
             return f"[{number}] does not contain {', '.join(self.support.missing_numbers)}."
         if self.unmentioned:
             return f"[{number}] does not mention {', '.join(self.unmentioned)}."
+        if self.gap is not None:
+            return f"[{number}]: {self.gap.reason}"
         if _NEGATION.search(claim) and not _NEGATION.search(self.sentence.text):
             return f"It negates what [{number}] says."
         if self.support.score < threshold:
@@ -183,13 +188,18 @@ def mentioned(fact: str, vocabulary: set[str]) -> bool:
     return word in vocabulary or (len(word) > 5 and word[:5] in vocabulary)
 
 
-def find(check: SupportCheck, facts: list[str], sentences: list[Sentence], vocabulary: set[str]) -> Finding | None:
-    """The passage's sentence that backs the claim best (one holding all of its numbers first)."""
+def find(
+    check: SupportCheck, facts: list[str], premises: Premises, sentences: list[Sentence], vocabulary: set[str]
+) -> Finding | None:
+    """The passage's sentence that backs the claim best (one holding all of its numbers first), and
+    what the premise check finds it does not back (the claim read as a question's premises)."""
     scored = [(sentence, check.score(sentence.text, sentence.vector)) for sentence in sentences]
     best = max(scored, key=lambda pair: (not pair[1].missing_numbers, pair[1].score), default=None)
     if best is None:
         return None
-    return Finding(best[0], best[1], tuple(fact for fact in facts if not mentioned(fact, vocabulary)))
+    passage = best[0].passage
+    gap = premises.gap(best[0].text, f"{passage.title}\n{passage.text}")
+    return Finding(best[0], best[1], tuple(fact for fact in facts if not mentioned(fact, vocabulary)), gap)
 
 
 def judge(claim: Claim, findings: dict[int, Finding | None], threshold: float) -> Verdict:

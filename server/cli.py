@@ -165,11 +165,16 @@ def ask(question, top_k, doc_ids, source, published_from, published_to, as_json,
         return
     if result.get("fallback"):
         out.print(f"(The language model failed, so this is the extractive answer: {result['fallback']})\n")
+    if result.get("short_answer"):
+        out.print(f"Answer: {result['short_answer']['text']} [{result['short_answer']['citation_id']}]\n")
     out.print(result["answer"])
+    if result.get("abstention_reason"):
+        out.print(f"Why: {result['abstention_reason']}")
     for citation in result["citations"]:
         date = f", {citation['published_at']}" if citation["published_at"] else ""
+        label = "Closest evidence " if result["abstained"] else ""
         out.print(
-            f"\n[{citation['id']}] {citation['title']}{date} (support {citation['support']:.2f})\n"
+            f"\n{label}[{citation['id']}] {citation['title']}{date} (support {citation['support']:.2f})\n"
             f"    {citation['doc_id']} chars {citation['start_char']}-{citation['end_char']}: "
             f"“{citation['quote']}”"
         )

@@ -59,6 +59,13 @@ class Citation(BaseModel):
     )
 
 
+class ShortAnswer(BaseModel):
+    text: str = Field(description="Exactly `text[start_char:end_char]` of the cited document's text.")
+    citation_id: int = Field(description="The citation whose quote holds it.")
+    start_char: int
+    end_char: int
+
+
 class CheckedSentence(BaseModel):
     text: str = Field(description="The sentence as the answer shows it, markers included.")
     citations: list[int] = Field(description="The `[n]` it cites that name a source.")
@@ -84,7 +91,17 @@ class AskResponse(BaseModel):
     )
     invalid_markers: list[int] = Field(description="`[n]` markers the LLM wrote that name no source; removed.")
     evidence_score: float = Field(
-        description="Support of the best evidence found; below the abstention threshold the answer abstains."
+        description="Probability, from the learned scorer, that the best premise-backed sentence answers the "
+        "question; below the abstention threshold the answer abstains."
+    )
+    abstention_reason: str | None = Field(
+        None,
+        description="When it abstains: why, in one sentence (the element of the question the sources do not "
+        "back, e.g. \"The sources do not mention Mumbai.\"). `citations` then holds the closest evidence.",
+    )
+    short_answer: ShortAnswer | None = Field(
+        None, description="For a one-fact question (who, which, when, how many, how long, where): the span of "
+        "the cited sentence that answers it.",
     )
     timings_ms: dict[str, float]
 

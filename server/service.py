@@ -16,12 +16,14 @@ from ingest.settings import Settings
 from ingest.sparse import SparseIndex, up_to_date_index
 from ingest.store import DocumentRecord, Store, read_generation
 
-from .answer import Answer, ExtractiveAnswerer
+from .answer import Answer, ExtractiveAnswerer, ShortAnswer
 from .filters import SearchFilters
 from .llm import LLMClient
 from .llm_answer import LLMAnswerer
 from .retrieve import Passage, Retriever, make_retriever
+from .scorer import LearnedScorer
 from .sentences import Sentence
+from .words import WordVectors
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +77,8 @@ class AskResult:
     sentences: list[CheckedSentence] = field(default_factory=list)
     invalid_markers: list[int] = field(default_factory=list)  # [n] the LLM wrote that name no passage
     fallback: str | None = None  # why the LLM's answer was replaced by the extractive one
+    abstention_reason: str | None = None  # abstained: which element of the question the sources lack
+    short_answer: ShortAnswer | None = None  # one-fact questions: the answering span of citation 1
 
     @property
     def unsupported(self) -> list[CheckedSentence]:
@@ -93,6 +97,8 @@ class AskResult:
             "unsupported": [asdict(s) for s in self.unsupported],
             "invalid_markers": self.invalid_markers,
             "evidence_score": self.evidence_score,
+            "abstention_reason": self.abstention_reason,
+            "short_answer": asdict(self.short_answer) if self.short_answer else None,
             "timings_ms": self.timings_ms,
         }
 
@@ -144,7 +150,9 @@ class QueryService:
         self.store = store
         self.embedder = embedder
         self.retriever: Retriever = make_retriever(store, embedder, sparse, settings.retrieval)
-        self.extractive = ExtractiveAnswerer(store, sparse, settings.answering)
+        self.extractive = ExtractiveAnswerer(
+            store, sparse, settings.answering, word_vectors(embedder), LearnedScorer.load()
+        )
         self.llm = llm  # None: answers are extractive
         self.llm_answerer = LLMAnswerer(store, sparse, embedder, settings)
 
@@ -207,13 +215,14 @@ class QueryService:
     def extractive_result(self, draft: Draft, fallback: str | None = None) -> AskResult:
         answer = draft.extractive
         citations = [
-            Citation.of(number, e.sentence, e.support.score) for number, e in enumerate(answer.evidence, start=1)
+            Citation.of(number, e.sentence, e.score) for number, e in enumerate(answer.evidence, start=1)
         ]
-        sentences = [CheckedSentence(c.quote, [c.id], True, 1.0, None, c) for c in citations]  # verbatim quotes
+        # Verbatim quotes; an abstention's citation is the closest evidence, which answers nothing.
+        sentences = [] if answer.abstained else [CheckedSentence(c.quote, [c.id], True, 1.0, None, c) for c in citations]
         result = AskResult(
             answer.text, answer.abstained, citations, draft.passages,
             self.extractive.name, answer.best_score, draft.timer.done(),
-            draft.question, sentences, [], fallback,
+            draft.question, sentences, [], fallback, answer.abstention_reason, answer.short_answer,
         )
         self.log(result)
         return result
@@ -264,6 +273,16 @@ class QueryService:
 
     def document(self, doc_id: str) -> tuple[DocumentRecord, str]:
         return self.store.get_document(doc_id)
+
+
+_WORD_VECTORS: dict[int, WordVectors] = {}
+
+
+def word_vectors(embedder: Embedder) -> WordVectors:
+    """One table of word vectors (and its cache) per embedder, however often the index reopens."""
+    if id(embedder) not in _WORD_VECTORS:
+        _WORD_VECTORS[id(embedder)] = WordVectors(embedder)
+    return _WORD_VECTORS[id(embedder)]
 
 
 class IndexHandle:
