@@ -120,7 +120,7 @@ def calibrate_command(datasets: tuple[Path, ...], out_dir: Path) -> None:
     from .calibrate import GRID, outcomes_of, write_calibration
 
     settings = Settings()
-    settings.answering.min_evidence_score = 0.0  # answer everything: the threshold is applied afterwards
+    settings.answering.min_answer_probability = 0.0  # answer everything: the threshold is applied afterwards
     outcomes = []
     for path in datasets:
         try:
@@ -139,7 +139,7 @@ def calibrate_command(datasets: tuple[Path, ...], out_dir: Path) -> None:
             f"abstained answerable {point['abstained_answerable']:.3f}"
             + (f", abstained unanswerable {point['abstained_unanswerable']:.3f}" if point["abstained_unanswerable"] is not None else "")
         )
-    out.print(f"threshold {chosen} (DOSSIER_MIN_EVIDENCE_SCORE); report: {out_dir / 'report.html'}")
+    out.print(f"threshold {chosen} (DOSSIER_MIN_ANSWER_PROBABILITY); report: {out_dir / 'report.html'}")
 
 
 def make_client(data: Dataset, settings, url: str | None, system: str, data_dir: Path | None):

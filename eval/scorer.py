@@ -22,6 +22,7 @@ from pathlib import Path
 import click
 import numpy as np
 
+from server.answer import DECISIVE_GAPS
 from server.scorer import FEATURES, MODEL_PATH
 
 from .datasets import ROOT, Question, load_dataset
@@ -82,7 +83,8 @@ def features_command(realtimeqa: Path, skip_realtimeqa: bool) -> None:
     rows = []
     for path in SAMPLE_SETS if skip_realtimeqa else (*SAMPLE_SETS, realtimeqa):
         data = load_dataset(path)
-        folder = settings.store.data_dir / "eval" / data.corpus.stem
+        corpus = data.corpus if data.corpus.is_dir() else data.corpus.parent  # articles, realtimeqa, rtqa-subset
+        folder = settings.store.data_dir / "eval" / corpus.name
         client, _ = InProcessClient.over_corpus(settings, folder, embedder, data.corpus)
         questions = [q for q in data.questions if q.split in SPLITS]
         click.echo(f"{data.name}: {len(questions)} questions", err=True)
@@ -133,8 +135,13 @@ def outcomes(rows: list[dict], scores: np.ndarray, all_questions: dict[tuple[str
     grouped = by_question(rows, scores)
     found = []
     for key, meta in all_questions.items():
-        best = best_backed(grouped.get(key, []))
-        found.append({**meta, "score": best[0] if best else 0.0, "correct": bool(best and best[1]["label"])})
+        pairs = grouped.get(key, [])
+        best = best_backed(pairs)
+        top = max(pairs, key=lambda pair: pair[0]) if pairs else None
+        found.append({
+            **meta, "score": best[0] if best else 0.0, "correct": bool(best and best[1]["label"]),
+            "decisive_gap": bool(top and top[1]["gap"] in DECISIVE_GAPS),
+        })
     return found
 
 
@@ -146,21 +153,27 @@ def questions_of(rows: list[dict]) -> dict[tuple[str, str], dict]:
 
 
 def choose_threshold(results: list[dict], max_false_abstention: float) -> tuple[float, dict]:
-    """The threshold abstaining on most false premises while abstaining on at most `max_false_abstention`
-    of the questions it would answer correctly (sample and RealTime QA: the best backed sentence holds
-    the answer). Abstaining where the answer would be wrong costs nothing, so those do not count."""
+    """The threshold that best separates false premises from answerable questions on the development
+    split: the most false premises abstained less the share of answerable questions abstained (ties go
+    to the higher threshold), abstaining on at most `max_false_abstention` of the questions it would
+    answer correctly (the best backed sentence holds the answer; RealTime QA's count here too)."""
+    answerable = [r for r in results if r["answerable"] and not r["dataset"].startswith("realtimeqa")]
     correct = [r for r in results if r["answerable"] and r["correct"]]
     unanswerable = [r for r in results if not r["answerable"]]
-    best = (0.0, {})
+    best, best_gain = (0.0, {}), -1.0
     for threshold in np.round(np.arange(0.02, 0.96, 0.01), 2):
-        false = sum(r["score"] < threshold for r in correct) / max(1, len(correct))
-        if false > max_false_abstention:
+        on_correct = sum(r["score"] < threshold for r in correct) / max(1, len(correct))
+        if on_correct > max_false_abstention:
             break
-        abstained = sum(r["score"] < threshold for r in unanswerable) / max(1, len(unanswerable))
-        best = (float(threshold), {
-            "false_abstention_on_correct": round(false, 4), "unanswerable_abstained": round(abstained, 4),
-            "correct_questions": len(correct), "unanswerable_questions": len(unanswerable),
-        })
+        false = sum(r["score"] < threshold or r["decisive_gap"] for r in answerable) / max(1, len(answerable))
+        abstained = sum(r["score"] < threshold or r["decisive_gap"] for r in unanswerable) / max(1, len(unanswerable))
+        if abstained - false >= best_gain - 1e-9:  # ties go to the higher threshold: abstain when in doubt
+            best_gain = abstained - false
+            best = (float(threshold), {
+                "false_abstention": round(false, 4), "unanswerable_abstained": round(abstained, 4),
+                "abstained_when_correct": round(on_correct, 4), "answerable_questions": len(answerable),
+                "unanswerable_questions": len(unanswerable), "correct_questions": len(correct),
+            })
     return best
 
 

@@ -16,7 +16,7 @@ from ingest.settings import AnsweringSettings
 from ingest.sparse import SparseIndex
 from ingest.store import Store
 
-from .premise import Gap, Premises, vocabulary
+from .premise import Gap, Premises
 from .retrieve import Passage
 from .scorer import LearnedScorer, QuestionTerms, SentenceView, features, term_backing
 from .sentences import Sentence, sentences_of
@@ -203,14 +203,13 @@ class ExtractiveAnswerer:
             support = check.score(sentence.text, sentence.vector)
             first.append((support.score + RANK_WEIGHT / (1 + sentence.passage_rank), sentence, support))
         first.sort(key=lambda item: item[0], reverse=True)
-        contexts: dict[str, set[str]] = {}
         weighed = []
         for _, sentence, support in first[: self.settings.scored_sentences]:
             passage = sentence.passage
-            known = contexts.setdefault(passage.chunk_id, vocabulary(f"{passage.title}\n{passage.text}"))
             view = SentenceView(sentence.text, passage.text, sentence.passage_rank)
             vector = features(terms, view, support, self.words.similarity)
-            weighed.append(Evidence(sentence, support, vector, premises.gap(sentence.text, passage.text, known)))
+            gap = premises.gap(sentence.text, f"{passage.title}\n{passage.text}")
+            weighed.append(Evidence(sentence, support, vector, gap))
         return weighed, misfits
 
     def rank(

@@ -26,7 +26,7 @@ when the best evidence has one, the answer abstains and the gap is its reason.
 import itertools
 import re
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from ingest.sparse import STEMMER
 
@@ -113,7 +113,8 @@ def names_in(question: str) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def vocabulary(text: str) -> set[str]:
+@lru_cache(maxsize=4096)
+def vocabulary(text: str) -> frozenset[str]:
     """Lower-cased words of a text, with their 4- and 5-letter prefixes, and the initials of its
     capitalised runs and their parts ("World Trade Organization" gives "wto", "United Nations
     Security Council" gives "un" and "unsc")."""
@@ -123,7 +124,7 @@ def vocabulary(text: str) -> set[str]:
     for run in re.finditer(r"(?:\b[A-Z][\w’']*(?:\s+(?:of|and|for|the|on)\s+|\s+|[-–]))+[A-Z][\w’']*", text):
         letters = "".join(word[0] for word in re.findall(r"[A-Z][\w’']*", run.group())).lower()
         initials |= {letters[i:j] for i in range(len(letters)) for j in range(i + 2, len(letters) + 1)}
-    return words | prefixes | initials
+    return frozenset(words | prefixes | initials)
 
 
 _DEMONYM = re.compile(r"(ese|ian|ish|an|i)$")
@@ -161,15 +162,15 @@ def role_of(question: str, names: list[str]) -> Role | None:
     for start in starts:
         rest = question[start:]
         subject = next((name for name in names if rest.startswith(name)), None)
-        if subject is None:
+        if subject is None or re.match(r"[’']s\b", rest[len(subject) :]):  # "Motegi's stay": no subject
             continue
         after = tokens(rest[len(subject) :])
         if not after or not after[0].islower() or after[0] in _NOT_VERBS:
             continue
         following = " ".join(after[1:8])
         obj = next((name for name in names if name != subject and following.startswith(name)), None)
-        if obj is None and len(after) > 2:  # "brief his counterpart Motegi" / "give to Motegi"
-            obj = next((name for name in names if name != subject and name in " ".join(after[1:4])), None)
+        if obj is None and len(after) > 2 and after[1] in ("to", "the", "his", "her", "their"):  # "give to Motegi"
+            obj = next((name for name in names if name != subject and " ".join(after[2:5]).startswith(name)), None)
         if obj:
             return Role(subject, after[0], obj)
     return None
@@ -177,6 +178,11 @@ def role_of(question: str, names: list[str]) -> Role | None:
 
 _PHRASE_START = frozenset(["the", "a", "an", "on", "of", "for", "in", "about", "with", "new", "their", "its", "his", "her", "which", "what", "any"])
 _ADJECTIVE = re.compile(r"(al|ive|ous|ic|er|est|ful|less|able|ible|ary|ant|ent|ed|ing|ly)$")
+
+
+@lru_cache(maxsize=4096)
+def numbers_of(text: str) -> frozenset[str]:
+    return frozenset(number.replace(",", "") for number in _NUMBER.findall(text))
 
 
 def compounds_in(question: str) -> tuple[tuple[str, str], ...]:
@@ -204,8 +210,15 @@ def modifier_in(sentence: str, head: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=100_000)
 def stem(word: str) -> str:
     return STEMMER.stemWord(word.lower())
+
+
+@lru_cache(maxsize=4096)
+def stems_of(text: str) -> frozenset[str]:
+    """Stems of every word of a text (a passage: cached, as each is weighed for several sentences)."""
+    return frozenset(stem(word) for word in re.findall(r"\w+", text))
 
 
 def _positions(words: list[str], name: str) -> list[int]:
@@ -271,14 +284,14 @@ class Premises:
         parts = (part for name in self.names for word in name.split() for part in re.split(r"[-–]", word))
         return tuple(dict.fromkeys(part for part in parts if part[:1].isupper()))
 
-    def gap(self, sentence: str, context: str, known: set[str] | None = None) -> Gap | None:
+    def gap(self, sentence: str, context: str) -> Gap | None:
         """The first element the sentence (within its passage `context`) does not back, or None."""
-        known = vocabulary(context) if known is None else known
+        known = vocabulary(context)
         for word in self.name_words:
             if not name_backed(word, known):
                 name = next(name for name in self.names if word in re.split(r"[\s–-]", name))
                 return Gap("name", word, missing_name_reason(word, name, sentence, known))
-        context_numbers = {number.replace(",", "") for number in _NUMBER.findall(context)}
+        context_numbers = numbers_of(context)
         for number in sorted(self.numbers - context_numbers):
             return Gap("number", number, f"The sources do not mention {number} in this connection.")
         for ordinal in self.numbered_ordinals:  # "the 17th dialogue" is not backed by "January 15 to 17"
@@ -301,7 +314,7 @@ class Premises:
             )
         for modifier, head in self.compounds:
             said = modifier_in(sentence, head)
-            if said and stem(modifier) not in {stem(w) for w in re.findall(r"\w+", context)} and not name_backed(modifier, known):
+            if said and stem(modifier) not in stems_of(context) and not name_backed(modifier, known):
                 return Gap("term", modifier, f"The sources mention {said} {head}, not {modifier} {head}.")
         if self.wants_clock and not _CLOCK.search(sentence):
             return Gap("answer-type", "time", "The sources give no time of day for this.")

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .premise import Premises, name_backed, stem, tokens
+from .premise import Premises, name_backed, stem, stems_of, tokens
 from .support import Support, content_words
 
 MODEL_PATH = Path(__file__).resolve().parent / "models" / "answer_scorer.json"
@@ -128,7 +128,7 @@ def term_backing(term: str, sentence: SentenceView, similarity) -> float:
 
 def features(question: QuestionTerms, sentence: SentenceView, support: Support, similarity) -> np.ndarray:
     backing = [term_backing(term, sentence, similarity) for term in question.content]
-    passage_stems = {stem(word) for word in re.findall(r"\w+", sentence.passage_text.lower())}
+    passage_stems = stems_of(sentence.passage_text)
     names = question.premises.name_words
     novel = [word for word in sentence.content if stem(word) not in question.stems]
     return np.array(

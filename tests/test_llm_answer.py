@@ -166,3 +166,17 @@ def test_a_claim_changing_a_name_a_count_or_the_sense_is_not_supported(llm_servi
 def test_a_demonym_or_a_spelled_out_number_in_the_source_still_supports(llm_service, scripted_llm):
     scripted_llm.script(Reply("Japan wants 500 skilled Indian AI professionals by 2030 [1]."))
     assert llm_service.ask(QUESTION).unsupported == []
+
+
+def test_a_claim_with_the_roles_reversed_is_not_supported(llm_service, scripted_llm):
+    scripted_llm.script(Reply("Jaishankar briefed Motegi on the regional security environment [1][2][3][4][5]."))
+    result = llm_service.ask("What did Motegi brief Jaishankar on?")
+    [unsupported] = result.unsupported
+    assert "The sources say Motegi did this to Jaishankar, not the other way round." in unsupported.reason
+
+
+def test_a_false_premise_abstains_before_the_llm_is_asked(llm_service, scripted_llm):
+    asked = len(scripted_llm.requests)
+    result = llm_service.ask("What did the third G2G economic security dialogue decide?")
+    assert result.abstained and "the second, not the third" in result.abstention_reason
+    assert len(scripted_llm.requests) == asked

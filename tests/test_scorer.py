@@ -36,6 +36,7 @@ def test_the_scorer_prefers_a_sentence_that_answers_to_one_that_only_shares_word
     named = dict.fromkeys(FEATURES, 0.0)
     answering = {**named, "semantic": 0.7, "coverage": 0.8, "passage_prior": 1.0, "term_min": 1.0, "term_mean": 1.0,
                  "passage_terms": 1.0, "name_share": 1.0, "novelty": 0.6, "has_candidate": 1.0, "log_length": 3.0}
-    off_topic = {**answering, "semantic": 0.2, "coverage": 0.1, "term_min": 0.1, "term_mean": 0.2}
+    off_topic = {**answering, "semantic": 0.1, "coverage": 0.0, "passage_prior": 0.1, "term_min": 0.0, "term_mean": 0.05,
+                 "passage_terms": 0.2, "name_share": 0.0, "has_candidate": 0.0}
     p = [scorer.probability(np.array([values[f] for f in FEATURES])) for values in (answering, off_topic)]
     assert p[0] > scorer.threshold > p[1]
