@@ -1,10 +1,13 @@
 """Answer: an extractive answer built from the retrieved sentences that best answer a question.
 
 Each sentence of the answer is quoted verbatim from an article and followed by its citation
-marker, so every claim can be checked at its offsets. Sentences are ranked by their support
-for the question (meaning and key terms, `support.py`), the rank of their passage, and whether
-they hold the kind of thing asked for: a number for "how many", a date for "when". Without
-evidence strong enough, it abstains rather than guess.
+marker, so every claim can be checked at its offsets. The statements that hold the kind of thing
+asked for (a number for "how many", a date for "when") are ranked by their support for the
+question (meaning and key terms, `support.py`); the best of them are checked against what the
+question takes for granted (`premise.py`) and scored by the learned scorer (`scorer.py`). The
+answer quotes the likeliest backed sentence, with the short span that answers a one-fact
+question (`short_answer.py`). When the likeliest sentence contradicts the question's premise, or
+no backed sentence is likely enough, it abstains, says why, and cites the closest evidence.
 """
 
 import re
@@ -26,7 +29,7 @@ from .words import WordVectors
 
 ABSTENTION = "The sources do not say: no ingested article answers this question."
 
-# Ranking signals beside support, chosen on the sample facts and RealTime QA dev (README, Quality).
+# The first-stage ranking (which sentences the learned scorer weighs): support plus passage rank.
 RANK_WEIGHT = 0.1  # a sentence of the best passage gains this much, of the fifth a fifth of it
 _REDUNDANT_SIMILARITY = 0.85  # a second sentence this close to one already chosen adds nothing
 _RUNNER_UP_RATIO = 0.9  # a further sentence must score within 10% of the best...
@@ -259,7 +262,7 @@ class ExtractiveAnswerer:
         best = backed[0].score if backed else 0.0  # the sentence the answer would lead with
         contradicted = bool(ranked) and ranked[0].gap is not None and ranked[0].gap.kind in DECISIVE_GAPS
         if not backed or not self.strong_enough(backed[0]) or contradicted:
-            reason = abstention_reason(question, shape, ranked, misfits, bool(passages), self.threshold, self.words)
+            reason = abstention_reason(question, shape, ranked, misfits, bool(passages), self.words)
             return Answer(ABSTENTION, True, ranked[:1], best, reason)
         chosen = self.select(backed, question, shape)
         text = " ".join(f"{e.sentence.text} [{n}]" for n, e in enumerate(chosen, start=1))
@@ -275,8 +278,7 @@ def short_answer_of(question: str, evidence: Evidence) -> ShortAnswer | None:
 
 
 def abstention_reason(
-    question: str, shape: QuestionShape, ranked: list[Evidence], misfits: int, retrieved: bool, threshold: float,
-    words: WordVectors,
+    question: str, shape: QuestionShape, ranked: list[Evidence], misfits: int, retrieved: bool, words: WordVectors
 ) -> str:
     """Why the sources do not answer, in one sentence for the reader."""
     if not retrieved:

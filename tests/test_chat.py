@@ -138,3 +138,11 @@ def test_the_api_key_is_never_logged(llm_dossier, scripted_llm):
     httpx.post(llm_dossier.url + "/v1/chat", json={"messages": ask(QUESTION)}, timeout=60)
     log = llm_dossier.log.read_text()
     assert "llm:scripted" in log and "secret-key-never-logged" not in log
+
+
+def test_the_done_event_carries_the_short_answer_and_the_abstention_reason(server):
+    done = stream_chat(server.url, ask(QUESTION))[-1][1]
+    assert done["short_answer"]["text"] == "500" and done["short_answer"]["citation_id"] == 1
+    done = stream_chat(server.url, ask("What did Jaishankar brief Motegi on?"))[-1][1]
+    assert done["abstained"] and "not the other way round" in done["abstention_reason"]
+    assert done["short_answer"] is None and len(done["citations"]) == 1  # the closest evidence

@@ -23,6 +23,15 @@ def test_ask_prints_the_answer_and_its_citations(cli_data_dir):
     assert "chars " in result.stdout
 
 
+def test_ask_prints_the_short_answer_and_why_it_abstains(cli_data_dir):
+    result = run_cli("ask", "How many Indian AI professionals will Japan invite by 2030?", env=cli_env(cli_data_dir))
+    assert result.stdout.startswith("Answer: 500 [1]")
+    result = run_cli("ask", "What did the third G2G economic security dialogue decide?", env=cli_env(cli_data_dir))
+    assert result.returncode == 0, result.stderr
+    assert "Why: The closest evidence mentions the second, not the third." in result.stdout
+    assert "Closest evidence [1]" in result.stdout
+
+
 def test_ask_json_prints_the_api_response(cli_data_dir):
     result = run_cli("ask", "--json", "When will 2027 be celebrated as an anniversary?", env=cli_env(cli_data_dir))
     body = json.loads(result.stdout)

@@ -122,8 +122,10 @@ def replaced_note(streamed: str, answer: dict) -> str:
 def footer(answer: dict) -> str:
     """The numbered sources, and the sentences no source backs, as plain text."""
     lines = []
+    if answer.get("abstention_reason"):
+        lines += ["", answer["abstention_reason"]]
     if answer["citations"]:
-        lines += ["", "Sources:"]
+        lines += ["", "Closest evidence:" if answer["abstained"] else "Sources:"]
         for c in answer["citations"]:
             date = f", {c['published_at']}" if c["published_at"] else ""
             url = f" {c['url']}" if c["url"] else ""
@@ -138,8 +140,8 @@ def verification(answer: dict, turn: ChatTurn) -> dict:
     return {
         "question": turn.standalone.question,
         "rewritten": turn.standalone.rewritten,
-        **{key: answer[key] for key in ("abstained", "answerer", "fallback", "sentences", "unsupported",
-                                         "invalid_markers", "evidence_score", "timings_ms")},
+        **{key: answer[key] for key in ("abstained", "abstention_reason", "short_answer", "answerer", "fallback",
+                                         "sentences", "unsupported", "invalid_markers", "evidence_score", "timings_ms")},
     }
 
 

@@ -92,6 +92,7 @@ function renderBody(turn, actions) {
       el("p", { className: "abstention-title" }, el("span", { className: "abstention-icon", "aria-hidden": "true" }, "∅"),
         "Not in the sources"),
       el("p", {}, result.answer),
+      result.abstention_reason ? el("p", { className: "abstention-reason" }, result.abstention_reason) : null,
     );
   }
   // With DOSSIER_UNSUPPORTED_CLAIMS=drop the answer leaves out sentences that stay listed.
