@@ -108,7 +108,7 @@ def fit_model(rows: list[dict]):
     y = np.array([row["label"] for row in rows])
     means, scales = x.mean(axis=0), x.std(axis=0)
     scales[scales == 0] = 1.0
-    model = LogisticRegression(C=1.0, max_iter=1000, solver="lbfgs")
+    model = LogisticRegression(C=1.0, max_iter=10_000, tol=1e-10, solver="lbfgs")  # converged: refits agree
     model.fit((x - means) / scales, y)
     return means, scales, model.coef_[0], float(model.intercept_[0])
 
@@ -174,6 +174,8 @@ def choose_threshold(results: list[dict], max_false_abstention: float) -> tuple[
                 "abstained_when_correct": round(on_correct, 4), "answerable_questions": len(answerable),
                 "unanswerable_questions": len(unanswerable), "correct_questions": len(correct),
             })
+    if not best[1]:
+        raise click.ClickException("No threshold keeps the false abstentions within the limit; raise --max-false-abstention.")
     return best
 
 

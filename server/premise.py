@@ -49,14 +49,19 @@ _NUMBER_WORDS = {
     "ten": "10", "eleven": "11", "twelve": "12", "fifteen": "15", "twenty": "20", "thirty": "30", "forty": "40",
     "fifty": "50", "hundred": "100", "thousand": "1000", "million": "1000000", "billion": "1000000000",
 }  # not "one": "one of", "one-on-one"
+_DIGIT_WORDS = {digits: word for word, digits in _NUMBER_WORDS.items()}
 _COUNTED = re.compile(
     r"\b(" + "|".join(_NUMBER_WORDS) + r")[ -](?:\w+ )?(seconds?|minutes?|hours?|days?|weeks?|months?|years?|decades?|"
     r"times|percent|per cent|million|billion|thousand|hundred)\b",
     re.IGNORECASE,
 )  # "ten years", "four hours": a quantity claimed; "four countries" may be counted by the reader
+_SYMMETRIC = frozenset(
+    STEMMER.stemWord(word) for word in "meet met partner talk speak spoke discuss agree cooperate collaborate negotiate ally "
+    "join sign signed hold held".split()
+)
 _NOT_VERBS = frozenset({"and", "or", "of", "in", "on", "at", "to", "for", "with", "from", "by", "the", "a", "an", "as"})
 _AUXILIARY_SUBJECT = re.compile(r"\b(?:did|does|do|will|would|has|have|had|can|could|should|is|was)\s+", re.IGNORECASE)
-_CLOCK_QUESTION = re.compile(r"\b(what|which) time\b|\bat what hour\b|\bwhat hour\b", re.IGNORECASE)
+_CLOCK_QUESTION = re.compile(r"\b(what|which) time\b(?!\s*(frame|period|line|scale|span))|\bwhat hour\b", re.I)
 _CLOCK = re.compile(
     r"\b\d{1,2}[:.]\d{2}\b|\b\d{1,2}\s*(a\.?m\b|p\.?m\b)|o['’]clock|\b(noon|midnight|morning|afternoon|evening|"
     r"night|dawn|dusk)\b",
@@ -95,7 +100,7 @@ def names_in(question: str) -> list[str]:
     it is an acronym or starts a longer name ("Prime Minister Modi ..."), since any first word is
     capitalised."""
     found = []
-    for part in re.split(r"(?<=[.?!])\s+", question):
+    for part in re.split(r"(?<=\w\w[.?!])\s+", question):  # not after an initial: "S. Jaishankar"
         phrase: list[str] = []
         words = tokens(part)
         for position, token in enumerate(words):
@@ -123,7 +128,7 @@ def vocabulary(text: str) -> frozenset[str]:
     initials = set()
     for run in re.finditer(r"(?:\b[A-Z][\w’']*(?:\s+(?:of|and|for|the|on)\s+|\s+|[-–]))+[A-Z][\w’']*", text):
         letters = "".join(word[0] for word in re.findall(r"[A-Z][\w’']*", run.group())).lower()
-        initials |= {letters[i:j] for i in range(len(letters)) for j in range(i + 2, len(letters) + 1)}
+        initials |= {letters[i:j] for i in range(len(letters)) for j in range(i + 2, min(len(letters), i + 6) + 1)}
     return frozenset(words | prefixes | initials)
 
 
@@ -176,6 +181,7 @@ def role_of(question: str, names: list[str]) -> Role | None:
     return None
 
 
+_DEGREE = frozenset("almost nearly about around over under some just only even still more less most least".split())
 _PHRASE_START = frozenset(["the", "a", "an", "on", "of", "for", "in", "about", "with", "new", "their", "its", "his", "her", "which", "what", "any"])
 _ADJECTIVE = re.compile(r"(al|ive|ous|ic|er|est|ful|less|able|ible|ary|ant|ent|ed|ing|ly)$")
 
@@ -195,7 +201,7 @@ def compounds_in(question: str) -> tuple[tuple[str, str], ...]:
             continue
         if not (first.isalpha() and second.isalpha()) or first[0].isupper() or second[0].isupper():
             continue
-        if _ADJECTIVE.search(first.lower()):
+        if _ADJECTIVE.search(first.lower()) or first.lower() in _NUMBER_WORDS or first.lower() in _DEGREE:
             continue
         found.append((first.lower(), second.lower()))
     return tuple(found)
@@ -227,9 +233,12 @@ def _positions(words: list[str], name: str) -> list[int]:
 
 
 def reverses(role: Role, sentence: str) -> bool:
-    """The sentence has the question's verb with its subject and object the other way round."""
+    """The sentence has the question's verb with its subject and object the other way round (never for a
+    verb that reads the same both ways: A meets B when B meets A)."""
     words = tokens(sentence)
     verb = stem(role.verb)
+    if verb in _SYMMETRIC:
+        return False
     verbs = [i for i, word in enumerate(words) if stem(word) == verb or (len(verb) > 4 and word.lower().startswith(verb))]
     subjects, objects = _positions(words, role.subject), _positions(words, role.object)
     if not verbs or not subjects or not objects:
@@ -293,9 +302,11 @@ class Premises:
                 return Gap("name", word, missing_name_reason(word, name, sentence, known))
         context_numbers = numbers_of(context)
         for number in sorted(self.numbers - context_numbers):
+            if _DIGIT_WORDS.get(number) in known:  # "2 hours" for "two hours"
+                continue
             return Gap("number", number, f"The sources do not mention {number} in this connection.")
         for ordinal in self.numbered_ordinals:  # "the 17th dialogue" is not backed by "January 15 to 17"
-            if ordinal not in sentence.lower():
+            if not re.search(rf"\b{ordinal}\b", sentence, re.I):
                 return Gap("ordinal", ordinal, f"The closest evidence mentions no {ordinal} in this connection.")
         for word in self.number_words:
             if word not in known and _NUMBER_WORDS[word] not in context_numbers:
@@ -314,7 +325,7 @@ class Premises:
             )
         for modifier, head in self.compounds:
             said = modifier_in(sentence, head)
-            if said and stem(modifier) not in stems_of(context) and not name_backed(modifier, known):
+            if said and stem(said) not in {stem(word) for word in tokens(self.question)} and stem(modifier) not in stems_of(context) and not name_backed(modifier, known):
                 return Gap("term", modifier, f"The sources mention {said} {head}, not {modifier} {head}.")
         if self.wants_clock and not _CLOCK.search(sentence):
             return Gap("answer-type", "time", "The sources give no time of day for this.")

@@ -29,24 +29,25 @@ _DATE = re.compile(
     r"\b(?:(?:the )?(?:first|second|third|fourth|last) (?:quarter|half)(?: of (?:the|this|next) year)?)\b|"
     r"\b(?:1[5-9]|20)\d{2}s?\b|\b(?:last|next|this) (?:year|week|month)\b|\b(?:yesterday|today|tomorrow)\b",
 )
-_NUMBER_WORD = r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|hundred|a few|several|a dozen|dozens of|hundreds of|thousands of)"
+_NUMBER_WORD = r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|hundred|a few|several|a dozen|dozens of|hundreds of|thousands of)\b"
 _QUANTITY = re.compile(
-    rf"(?:(?:about|around|nearly|almost|over|more than|less than|up to|some|at least) )?"
+    rf"\b(?:(?:about|around|nearly|almost|over|more than|less than|up to|some|at least) )?"
     rf"(?:[$€£¥₹] ?)?(?:\d[\d,.]*|{_NUMBER_WORD})(?: ?(?:%|per ?cent|percentage points?|million|billion|trillion|thousand|crore|lakh|yen|dollars|rupees|euros|pounds))*",
     re.IGNORECASE,
 )
 _DURATION = re.compile(
-    rf"(?:(?:about|around|nearly|almost|over|more than|less than|up to|some|at least|just) )?"
+    rf"\b(?:(?:about|around|nearly|almost|over|more than|less than|up to|some|at least|just) )?"
     rf"(?:\d[\d,.]*|{_NUMBER_WORD}|an?|one)[ -](?:seconds?|minutes?|hours?|days?|weeks?|months?|years?|decades?)\b",
     re.IGNORECASE,
 )
-_NAME_RUN = re.compile(r"(?:\b[A-Z][\w’'.-]*(?:\s+(?:of|the|for|and|de|on)\s+|\s+|[-–]))*\b[A-Z][\w’'-]*")
+_NAME_RUN = re.compile(r"(?:\b[A-Z][\w’'.-]*(?:\s+(?:of|the|de)\s+|\s+|[-–]))*\b[A-Z][\w’'-]*")
 _CLAUSE_END = re.compile(r"[,;:.!?(]|\s(?:and|while|with|which|who|as|but|after|before|amid)\s")
 _QUANTITY_Q = re.compile(r"\bhow (many|much)\b|\b(what|which) (number|amount|percentage|share|sum)\b", re.IGNORECASE)
 _DURATION_Q = re.compile(r"\bhow long\b", re.IGNORECASE)
 _DATE_Q = re.compile(r"^\s*(since )?when\b|\b(what|which) (date|day|year|month|time|quarter)\b|\bby when\b", re.IGNORECASE)
 _NAME_Q = re.compile(r"^\s*(who|whom|whose|where)\b|\b(which|what) ([A-Z]?[a-z]+ ){0,2}?(person|minister|country|city|place|forum|body|organi[sz]ation|initiative|report|body|leader|company|group|agency|summit|programme|program|project|team|nation|state|region|dialogue)\b|\bwho\b|\bwhere\b", re.IGNORECASE)
 _DESCRIBE_Q = re.compile(r"^\s*(who|what) (is|are|was|were)\b", re.IGNORECASE)  # "Who is Motegi?" asks for a description
+_OPENERS = frozenset("on in at by for from with as after before during while when the a an this that it he she they".split())
 _WHAT_VERB_Q = re.compile(r"^\s*what (?:did|does|do|will|would|has|have|had) ", re.IGNORECASE)
 
 
@@ -72,7 +73,7 @@ def find_short_answer(question: str, sentence: str) -> Span | None:
     elif _NAME_Q.search(question) and not _DESCRIBE_Q.search(question):
         found = [
             s for s in spans(_NAME_RUN, sentence, asked)
-            if (s.start > 0 or len(s.text.split()) > 1) and not _DATE.fullmatch(s.text)
+            if (s.start > 0 or len(s.text.split()) > 1 or s.text.lower() not in _OPENERS) and not _DATE.fullmatch(s.text)
         ]
     elif _WHAT_VERB_Q.search(question):
         return after_verb(question, sentence, asked)
@@ -85,7 +86,7 @@ def spans(pattern: re.Pattern, sentence: str, asked: set[str]) -> list[Span]:
     """Matches of `pattern` the question does not already say."""
     found = []
     for match in pattern.finditer(sentence):
-        text = match.group().strip(" -–")
+        text = match.group().strip(" -–,;:.").removesuffix("’s").removesuffix("'s")
         words = tokens(text)
         if not words or all(word.lower() in asked or stem(word) in asked for word in words):
             continue

@@ -32,6 +32,11 @@ def gap(question: str, sentence: str):
         ("Which edition of the strategic dialogue did the ministers hold?", MEETING),
         ("What did the WTO have to do with the talks?", "cooperation at the World Trade Organization"),
         ("Seen from New Delhi, what does the visit mean?", METRO),  # a capitalised opening word is no name
+        ("When did Modi meet Motegi?", CALL.replace("paid a courtesy call on", "meets")),  # meeting goes both ways
+        ("Why did the meeting last for almost two hours?", MEETING),  # a degree word is no topic
+        ("Did the meeting last more than 2 hours?", MEETING),  # a digit for a number word
+        ("Within what time frame will the dialogue be launched?", G2G),  # a time frame, not a time of day
+        ("Did S. Jaishankar hold the dialogue with Motegi?", MEETING),  # an initial ends no sentence
     ],
 )
 def test_a_question_the_evidence_backs_has_no_gap(question, sentence):
@@ -51,6 +56,7 @@ def test_a_question_the_evidence_backs_has_no_gap(question, sentence):
         ("At what time did the courtesy call begin?", CALL, "answer-type", "The sources give no time of day for this."),
         ("How many hours did the 19th strategic dialogue last?", MEETING, "number", None),
         ("Why did the meeting run for over four hours?", MEETING, "number", None),
+        ("Which topics dominated the 5th strategic dialogue?", MEETING.replace("18th", "75th"), "ordinal", None),
     ],
 )
 def test_a_false_premise_has_a_gap_with_a_reason(question, sentence, kind, reason):
