@@ -56,12 +56,11 @@ _COUNTED = re.compile(
     re.IGNORECASE,
 )  # "ten years", "four hours": a quantity claimed; "four countries" may be counted by the reader
 _SYMMETRIC = frozenset(
-    STEMMER.stemWord(word) for word in "meet met partner talk speak spoke discuss agree cooperate collaborate negotiate ally "
-    "join sign signed hold held".split()
+    STEMMER.stemWord(word) for word in ["meet", "met", "partner", "talk", "speak", "spoke", "discuss", "agree", "cooperate", "collaborate", "negotiate", "ally", "join", "sign", "signed", "hold", "held"]
 )
 _NOT_VERBS = frozenset({"and", "or", "of", "in", "on", "at", "to", "for", "with", "from", "by", "the", "a", "an", "as"})
 _AUXILIARY_SUBJECT = re.compile(r"\b(?:did|does|do|will|would|has|have|had|can|could|should|is|was)\s+", re.IGNORECASE)
-_CLOCK_QUESTION = re.compile(r"\b(what|which) time\b(?!\s*(frame|period|line|scale|span))|\bwhat hour\b", re.I)
+_CLOCK_QUESTION = re.compile(r"\b(what|which) time\b(?!\s*(frame|period|line|scale|span))|\bwhat hour\b", re.IGNORECASE)
 _CLOCK = re.compile(
     r"\b\d{1,2}[:.]\d{2}\b|\b\d{1,2}\s*(a\.?m\b|p\.?m\b)|o['’]clock|\b(noon|midnight|morning|afternoon|evening|"
     r"night|dawn|dusk)\b",
@@ -181,7 +180,7 @@ def role_of(question: str, names: list[str]) -> Role | None:
     return None
 
 
-_DEGREE = frozenset("almost nearly about around over under some just only even still more less most least".split())
+_DEGREE = frozenset(["almost", "nearly", "about", "around", "over", "under", "some", "just", "only", "even", "still", "more", "less", "most", "least"])
 _PHRASE_START = frozenset(["the", "a", "an", "on", "of", "for", "in", "about", "with", "new", "their", "its", "his", "her", "which", "what", "any"])
 _ADJECTIVE = re.compile(r"(al|ive|ous|ic|er|est|ful|less|able|ible|ary|ant|ent|ed|ing|ly)$")
 
@@ -306,7 +305,7 @@ class Premises:
                 continue
             return Gap("number", number, f"The sources do not mention {number} in this connection.")
         for ordinal in self.numbered_ordinals:  # "the 17th dialogue" is not backed by "January 15 to 17"
-            if not re.search(rf"\b{ordinal}\b", sentence, re.I):
+            if not re.search(rf"\b{ordinal}\b", sentence, re.IGNORECASE):
                 return Gap("ordinal", ordinal, f"The closest evidence mentions no {ordinal} in this connection.")
         for word in self.number_words:
             if word not in known and _NUMBER_WORDS[word] not in context_numbers:

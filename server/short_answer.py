@@ -47,7 +47,7 @@ _DURATION_Q = re.compile(r"\bhow long\b", re.IGNORECASE)
 _DATE_Q = re.compile(r"^\s*(since )?when\b|\b(what|which) (date|day|year|month|time|quarter)\b|\bby when\b", re.IGNORECASE)
 _NAME_Q = re.compile(r"^\s*(who|whom|whose|where)\b|\b(which|what) ([A-Z]?[a-z]+ ){0,2}?(person|minister|country|city|place|forum|body|organi[sz]ation|initiative|report|body|leader|company|group|agency|summit|programme|program|project|team|nation|state|region|dialogue)\b|\bwho\b|\bwhere\b", re.IGNORECASE)
 _DESCRIBE_Q = re.compile(r"^\s*(who|what) (is|are|was|were)\b", re.IGNORECASE)  # "Who is Motegi?" asks for a description
-_OPENERS = frozenset("on in at by for from with as after before during while when the a an this that it he she they".split())
+_OPENERS = frozenset(["on", "in", "at", "by", "for", "from", "with", "as", "after", "before", "during", "while", "when", "the", "a", "an", "this", "that", "it", "he", "she", "they"])
 _WHAT_VERB_Q = re.compile(r"^\s*what (?:did|does|do|will|would|has|have|had) ", re.IGNORECASE)
 
 

@@ -37,7 +37,7 @@ def test_ask_abstains_on_a_question_the_articles_do_not_answer(server):
 
 
 def test_ask_gives_a_short_answer_and_says_why_it_abstains(server):
-    ask = lambda question: httpx.post(server.url + "/v1/ask", json={"question": question}, timeout=60).json()  # noqa: E731
+    ask = lambda question: httpx.post(server.url + "/v1/ask", json={"question": question}, timeout=60).json()
     body = ask("How many highly skilled Indian AI professionals will Japan invite?")
     short = body["short_answer"]
     document = httpx.get(f"{server.url}/v1/documents/{body['citations'][0]['doc_id']}", timeout=30).json()
