@@ -235,6 +235,13 @@ class Store:
     def document_hashes(self) -> dict[str, str]:
         return {record.doc_id: record.content_hash for record in self.list_documents()}
 
+    def document_texts(self, ids: list[str]) -> dict[str, str]:
+        """The cleaned text of each of these documents that exists, by id, in one read."""
+        if not ids:
+            return {}
+        found = self._documents.get(ids=list(dict.fromkeys(ids)), include=["documents"])
+        return dict(zip(found["ids"], found["documents"], strict=True))
+
     def get_document(self, doc_id: str) -> tuple[DocumentRecord, str]:
         result = self._documents.get(ids=[doc_id], include=["metadatas", "documents"])
         if not result["ids"]:

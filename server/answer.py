@@ -206,12 +206,15 @@ class ExtractiveAnswerer:
             support = check.score(sentence.text, sentence.vector)
             first.append((support.score + RANK_WEIGHT / (1 + sentence.passage_rank), sentence, support))
         first.sort(key=lambda item: item[0], reverse=True)
+        first = first[: self.settings.scored_sentences]
+        texts = self.store.document_texts([sentence.doc_id for _, sentence, _ in first])
         weighed = []
-        for _, sentence, support in first[: self.settings.scored_sentences]:
+        for _, sentence, support in first:
             passage = sentence.passage
             view = SentenceView(sentence.text, passage.text, sentence.passage_rank)
             vector = features(terms, view, support, self.words.similarity)
-            gap = premises.gap(sentence.text, f"{passage.title}\n{passage.text}")
+            article = f"{passage.title}\n{passage.published_at or ''}\n{texts.get(sentence.doc_id, passage.text)}"
+            gap = premises.gap(sentence.text, f"{passage.title}\n{passage.text}", article)
             weighed.append(Evidence(sentence, support, vector, gap))
         return weighed, misfits
 

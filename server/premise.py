@@ -38,7 +38,9 @@ _QUESTION_OPENERS = frozenset(
     should has have had name list tell give describe explain according in on at by for from to of
     the a an and or between during after before since""".split()  # noqa: SIM905
 )
-_NOT_NAMES = frozenset({"I", "A", "The", "Q", "OK"})
+_NOT_NAMES = frozenset(
+    "I A The Q OK Monday Tuesday Wednesday Thursday Friday Saturday Sunday".split()
+)  # a weekday dates a story; articles seldom name it
 _ORDINALS = {
     "second": {"second", "2nd"}, "third": {"third", "3rd"}, "fourth": {"fourth", "4th"},
     "fifth": {"fifth", "5th"}, "sixth": {"sixth", "6th"}, "seventh": {"seventh", "7th"},
@@ -68,7 +70,7 @@ _CLOCK = re.compile(
 )
 _DURATION_QUESTION = re.compile(r"^\s*(for )?how long\b|\bfor how (many|much) (time|hours|days|weeks|months|years)\b", re.IGNORECASE)
 _DURATION = re.compile(r"\b(seconds?|minutes?|hours?|days?|weeks?|months?|years?|decades?|overnight|-day|-hour)\b", re.IGNORECASE)
-_NUMBER = re.compile(r"\b\d+(?:[.,]\d+)*(?=(?:st|nd|rd|th|s)?\b)")  # "18th", "1990s"; not "G2G"
+_NUMBER = re.compile(r"(?<![\w-])\d+(?:[.,]\d+)*(?=(?:st|nd|rd|th|s)?\b)")  # "18th", "1990s"; not "G2G"
 _PASSIVE_BY = re.compile(r"\bby\b", re.IGNORECASE)
 
 
@@ -123,6 +125,7 @@ def vocabulary(text: str) -> frozenset[str]:
     capitalised runs and their parts ("World Trade Organization" gives "wto", "United Nations
     Security Council" gives "un" and "unsc")."""
     words = {word.lower() for word in re.findall(r"\w+", text)}
+    words |= {dotted.replace(".", "").lower() for dotted in re.findall(r"\b(?:[A-Z]\.){2,}", text)}  # U.S.
     prefixes = {word[:n] for word in words for n in (4, 5) if len(word) > n}
     initials = set()
     for run in re.finditer(r"(?:\b[A-Z][\w’']*(?:\s+(?:of|and|for|the|on)\s+|\s+|[-–]))+[A-Z][\w’']*", text):
@@ -290,16 +293,19 @@ class Premises:
     @cached_property
     def name_words(self) -> tuple[str, ...]:
         parts = (part for name in self.names for word in name.split() for part in re.split(r"[-–]", word))
-        return tuple(dict.fromkeys(part for part in parts if part[:1].isupper()))
+        return tuple(dict.fromkeys(part.replace(".", "") for part in parts if part[:1].isupper()))  # "U.S" as US
 
-    def gap(self, sentence: str, context: str) -> Gap | None:
-        """The first element the sentence (within its passage `context`) does not back, or None."""
-        known = vocabulary(context)
+    def gap(self, sentence: str, context: str, document: str | None = None) -> Gap | None:
+        """The first element the sentence does not back, or None. Names and numbers may be anywhere in its
+        `document` (its article: title, date and text; the passage `context` when not given), the words a
+        compound narrows in its passage, ordinals, roles and the answer's kind in the sentence itself."""
+        document = context if document is None else document
+        known = vocabulary(document)
         for word in self.name_words:
             if not name_backed(word, known):
                 name = next(name for name in self.names if word in re.split(r"[\s–-]", name))
                 return Gap("name", word, missing_name_reason(word, name, sentence, known))
-        context_numbers = numbers_of(context)
+        context_numbers = numbers_of(document)
         for number in sorted(self.numbers - context_numbers):
             if _DIGIT_WORDS.get(number) in known:  # "2 hours" for "two hours"
                 continue
@@ -324,7 +330,10 @@ class Premises:
             )
         for modifier, head in self.compounds:
             said = modifier_in(sentence, head)
-            if said and stem(said) not in {stem(word) for word in tokens(self.question)} and stem(modifier) not in stems_of(context) and not name_backed(modifier, known):
+            if (
+                said and stem(said) not in {stem(word) for word in tokens(self.question)}
+                and stem(modifier) not in stems_of(context) and not name_backed(modifier, vocabulary(context))
+            ):
                 return Gap("term", modifier, f"The sources mention {said} {head}, not {modifier} {head}.")
         if self.wants_clock and not _CLOCK.search(sentence):
             return Gap("answer-type", "time", "The sources give no time of day for this.")
