@@ -153,8 +153,8 @@ def missing_name_reason(word: str, name: str, sentence: str, known: set[str]) ->
     for run in re.findall(r"(?:[A-Z][\w’']*[\s–-]+)*[A-Z][\w’']*", sentence):
         if others and all(other in run.split() for other in others) and word not in run:
             return f"The sources mention {run}, not {name}."
-    if word == name:
-        return f"The sources do not mention {name}."
+    if word == name.replace(".", ""):
+        return f"The sources do not mention {name.rstrip('.')}{'.' if not name.endswith('.') else ''}"
     return f"The sources do not mention {name}: the closest evidence has no “{word}”."
 
 
@@ -303,7 +303,7 @@ class Premises:
         known = vocabulary(document)
         for word in self.name_words:
             if not name_backed(word, known):
-                name = next(name for name in self.names if word in re.split(r"[\s–-]", name))
+                name = next((n for n in self.names if word in re.split(r"[\s–-]", n.replace(".", ""))), word)
                 return Gap("name", word, missing_name_reason(word, name, sentence, known))
         context_numbers = numbers_of(document)
         for number in sorted(self.numbers - context_numbers):

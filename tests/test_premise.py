@@ -69,3 +69,8 @@ def test_a_false_premise_has_a_gap_with_a_reason(question, sentence, kind, reaso
 def test_a_claim_with_reversed_roles_has_a_gap():
     assert gap("Jaishankar briefed Motegi on the regional security environment.", BRIEFING).kind == "role"
     assert gap("Motegi briefed Jaishankar on the regional security environment.", BRIEFING) is None
+
+
+def test_a_dotted_acronym_is_checked_as_one_name():
+    assert Premises.of("What did the U.S. say about the visit?").gap(METRO, METRO).reason == "The sources do not mention U.S."
+    assert Premises.of("What did the U.S. say?").gap("x", "The United States said so.") is None
