@@ -8,7 +8,8 @@ once (`Premises.of`) and tests each candidate sentence against them (`Premises.g
 
 - names (capitalised words after the first, acronyms): in the sentence's passage or its
   article's title; a name by its first five letters, so "Indian" finds "India";
-- numbers (digits, "18th"; number words with a unit, "ten years"): in the passage;
+- numbers (digits, "18th"; number words with a unit, "ten years"): in the article (a figure
+  within 10 %, as news rounds it; a year exactly);
 - ordinals ("third", "17th"; not "first", as in "first name"): in the sentence itself, where
   they bind to what they count;
 - roles: for "did A <verb> B", a sentence where B does the verb to A is the reverse;
@@ -193,6 +194,18 @@ def numbers_of(text: str) -> frozenset[str]:
     return frozenset(number.replace(",", "") for number in _NUMBER.findall(text))
 
 
+def roughly_in(number: str, numbers: frozenset[str]) -> bool:
+    """Whether the text has about this figure (within 10 %: news rounds "$1.28 billion" to "$1.3
+    billion", "52 days" to "more than 50"); a year must match exactly, and 500 does not back 600."""
+    value = float(number)
+    others = [float(other) for other in numbers if re.fullmatch(r"\d+(\.\d+)?", other)]
+    if value in others:  # "7.0" for "7"
+        return True
+    if value.is_integer() and 1800 <= value <= 2100:
+        return False
+    return any(abs(other - value) <= 0.1 * value for other in others)
+
+
 def compounds_in(question: str) -> tuple[tuple[str, str], ...]:
     """Noun compounds opening a noun phrase, the first word narrowing the second: "(agree on) space
     cooperation", "(the) bullet train". Not verbs ("pay floral"), adjectives ("stronger economic") or names."""
@@ -307,7 +320,7 @@ class Premises:
                 return Gap("name", word, missing_name_reason(word, name, sentence, known))
         context_numbers = numbers_of(document)
         for number in sorted(self.numbers - context_numbers):
-            if _DIGIT_WORDS.get(number) in known:  # "2 hours" for "two hours"
+            if _DIGIT_WORDS.get(number) in known or roughly_in(number, context_numbers):  # "2" for "two"
                 continue
             return Gap("number", number, f"The sources do not mention {number} in this connection.")
         for ordinal in self.numbered_ordinals:  # "the 17th dialogue" is not backed by "January 15 to 17"
