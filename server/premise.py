@@ -13,6 +13,8 @@ once (`Premises.of`) and tests each candidate sentence against them (`Premises.g
 - ordinals ("third", "17th"; not "first", as in "first name"): in the sentence itself, where
   they bind to what they count;
 - roles: for "did A <verb> B", a sentence where B does the verb to A is the reverse;
+- whose: "Indian assistance" is not backed by "Japanese assistance" in a sentence that never
+  names India;
 - compounds: for "space cooperation", a sentence on "AI cooperation" substitutes the topic (the
   modifier is nowhere in the passage, and the sentence narrows the same word with another);
 - the kind of answer: a clock time for "at what time", a duration for "how long", a figure for
@@ -222,6 +224,25 @@ def compounds_in(question: str) -> tuple[tuple[str, str], ...]:
     return tuple(found)
 
 
+def attributions_in(question: str) -> tuple[tuple[str, str], ...]:
+    """A nationality narrowing a noun: "Indian assistance", "Japanese technology"."""
+    words = tokens(question)
+    return tuple(
+        (first, second.lower())
+        for first, second in itertools.pairwise(words)
+        if first[:1].isupper() and _DEMONYM.search(first.lower()) and second.isalpha() and second.islower()
+        and second not in _STOPWORDS
+    )
+
+
+def attribution_in(sentence: str, head: str) -> str | None:
+    """The nationality narrowing `head` in the sentence, when there is one."""
+    for before, word in itertools.pairwise(tokens(sentence)):
+        if stem(word) == stem(head) and before[:1].isupper() and _DEMONYM.search(before.lower()):
+            return before
+    return None
+
+
 def modifier_in(sentence: str, head: str) -> str | None:
     """The word narrowing `head` in the sentence ("AI" in "AI Cooperation"), when the head is there."""
     words = tokens(sentence)
@@ -285,6 +306,7 @@ class Premises:
     wants_clock: bool
     wants_duration: bool
     compounds: tuple[tuple[str, str], ...]  # ("space", "cooperation"): a modifier and the word it narrows
+    attributions: tuple[tuple[str, str], ...]  # ("Indian", "assistance"): whose it is
 
     @classmethod
     def of(cls, question: str) -> "Premises":
@@ -301,6 +323,7 @@ class Premises:
             bool(_CLOCK_QUESTION.search(question)),
             bool(_DURATION_QUESTION.search(question)),
             compounds_in(question),
+            attributions_in(question),
         )
 
     @cached_property
@@ -348,6 +371,11 @@ class Premises:
                 and stem(modifier) not in stems_of(context) and not name_backed(modifier, vocabulary(context))
             ):
                 return Gap("term", modifier, f"The sources mention {said} {head}, not {modifier} {head}.")
+        sentence_known = vocabulary(sentence)
+        for nationality, head in self.attributions:
+            said = attribution_in(sentence, head)
+            if said and not name_backed(nationality, sentence_known) and said.lower()[:4] != nationality.lower()[:4]:
+                return Gap("term", nationality, f"The sources mention {said} {head}, not {nationality} {head}.")
         if self.wants_clock and not _CLOCK.search(sentence):
             return Gap("answer-type", "time", "The sources give no time of day for this.")
         if self.wants_duration and not _DURATION.search(sentence):

@@ -10,15 +10,7 @@ KNOWN_FACTS = [
     ("What did Motegi brief Jaishankar on?", "regional security environment"),
     ("How many highly skilled Indian AI professionals will Japan invite?", "500"),
     ("Which year will mark the 75th anniversary of Japan-India diplomatic relations?", "2027"),
-    pytest.param(
-        "What did Jaishankar give Motegi?",
-        "bat signed by India’s national cricket team",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="known limit: 'give' shares no stem with 'gifted', and by meaning alone the "
-            "sentence about their meeting outranks the one about the gifts (README, Quality)",
-        ),
-    ),
+    ("What did Jaishankar give Motegi?", "bat signed by India’s national cricket team"),  # "give" ~ "gifted"
 ]
 
 

@@ -54,6 +54,8 @@ def test_a_question_the_evidence_backs_has_no_gap(question, sentence):
         ("What did the third G2G economic security dialogue decide?", G2G, "ordinal",
          "The closest evidence mentions the second, not the third."),
         ("At what time did the courtesy call begin?", CALL, "answer-type", "The sources give no time of day for this."),
+        ("Which project was built with Indian assistance?", METRO, "term",
+         "The sources mention Japanese assistance, not Indian assistance."),
         ("How many hours did the 19th strategic dialogue last?", MEETING, "ordinal", None),
         ("Why did the meeting run for over four hours?", MEETING, "number", None),
         ("Which topics dominated the 5th strategic dialogue?", MEETING.replace("18th", "75th"), "ordinal", None),
