@@ -42,7 +42,7 @@ _QUESTION_OPENERS = frozenset(
     the a an and or between during after before since""".split()  # noqa: SIM905
 )
 _NOT_NAMES = frozenset(
-    "I A The Q OK Monday Tuesday Wednesday Thursday Friday Saturday Sunday".split()
+    ["I", "A", "The", "Q", "OK", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 )  # a weekday dates a story; articles seldom name it
 _ORDINALS = {
     "second": {"second", "2nd"}, "third": {"third", "3rd"}, "fourth": {"fourth", "4th"},
