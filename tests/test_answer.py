@@ -101,11 +101,6 @@ def test_a_list_question_gathers_every_item(service):
     assert_citations_exact(result, service)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known limit: the learned scorer ranks the Joint Vision sentence above both FOIP sentences "
-    "(README, Quality: it ranks better on the development split overall, not on this training question)",
-)
 def test_a_question_about_both_articles_cites_both(service):
     result = service.ask("What regional vision do both reports say Japan and India are promoting?")
     assert len({c.doc_id for c in result.citations}) == 2
