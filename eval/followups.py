@@ -46,13 +46,17 @@ console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 _OLD_START = re.compile(r"^\s*(and|but|also|so|then|what about|how about)\b[\s,]*", re.IGNORECASE)
 _OLD_PRONOUN = re.compile(
-    r"\b(it|its|they|them|their|this|that|these|those|he|him|his|she|her|there|then)\b", re.IGNORECASE
+    r"\b(it|its|they|them|their|this|that|these|those|he|him|his|she|her|there|then)\b",
+    re.IGNORECASE,
 )
 
 
 def old_is_follow_up(question: str) -> bool:
     """`server.chat.is_follow_up` as it was before `server/followup.py`, for comparison."""
-    return bool(_OLD_START.match(question) or _OLD_PRONOUN.search(question)) or len(question.split()) <= 4
+    return (
+        bool(_OLD_START.match(question) or _OLD_PRONOUN.search(question))
+        or len(question.split()) <= 4
+    )
 
 
 @dataclass(frozen=True)
@@ -105,14 +109,19 @@ def measure(turns: list[ConversationTurn], answer: Callable[[str], str]) -> list
         for question in searched.values():
             if question not in answers:
                 answers[question] = answer(question)
-        rows.append({
-            **asdict(turn),
-            "reason": follow_up_reason(turn.question),
-            "classified": turn.classified(),
-            "searched": searched,
-            "answer": {policy: answers[question] for policy, question in searched.items()},
-            "facts": {policy: facts_present(answers[question], turn.answers) for policy, question in searched.items()},
-        })
+        rows.append(
+            {
+                **asdict(turn),
+                "reason": follow_up_reason(turn.question),
+                "classified": turn.classified(),
+                "searched": searched,
+                "answer": {policy: answers[question] for policy, question in searched.items()},
+                "facts": {
+                    policy: facts_present(answers[question], turn.answers)
+                    for policy, question in searched.items()
+                },
+            }
+        )
     return rows
 
 
@@ -125,7 +134,9 @@ def summarise(rows: list[dict]) -> dict[str, dict]:
     standalone = [row for row in rows if not row["follow_up"]]
     return {
         policy: {
-            "classifier_accuracy": share([row["classified"][policy] == row["follow_up"] for row in rows]),
+            "classifier_accuracy": share(
+                [row["classified"][policy] == row["follow_up"] for row in rows]
+            ),
             "follow_ups_rewritten": share([row["classified"][policy] for row in follow_ups]),
             "standalone_as_asked": share([not row["classified"][policy] for row in standalone]),
             "fact_accuracy": share([row["facts"][policy] for row in rows]),
@@ -138,7 +149,9 @@ def summarise(rows: list[dict]) -> dict[str, dict]:
 
 def print_table(summary: dict[str, dict], rows: list[dict], title: str) -> None:
     follow_ups = sum(row["follow_up"] for row in rows)
-    table = Table(title=f"{title}: {len(rows)} turns, {follow_ups} follow-ups, {len(rows) - follow_ups} stand-alone")
+    table = Table(
+        title=f"{title}: {len(rows)} turns, {follow_ups} follow-ups, {len(rows) - follow_ups} stand-alone"
+    )
     columns = {
         "classifier_accuracy": "right",
         "follow_ups_rewritten": "f-u rewritten",
@@ -151,20 +164,49 @@ def print_table(summary: dict[str, dict], rows: list[dict], title: str) -> None:
     for label in columns.values():
         table.add_column(label, justify="right")
     for policy, figures in summary.items():
-        table.add_row(policy, *("–" if figures[key] is None else f"{figures[key]:.3f}" for key in columns))
+        table.add_row(
+            policy, *("–" if figures[key] is None else f"{figures[key]:.3f}" for key in columns)
+        )
     out.print(table)
-    out.print("right: turns classified right; f-u: follow-ups; s-a: stand-alone questions; facts: answers holding every required fact")
+    out.print(
+        "right: turns classified right; f-u: follow-ups; s-a: stand-alone questions; facts: answers holding every required fact"
+    )
     for row in rows:
         if row["classified"]["new rule"] != row["follow_up"]:
             label = "follow-up" if row["follow_up"] else "stand-alone"
-            out.print(f"new rule misclassifies {row['id']} ({label}): {row['question']} [{row['reason']}]")
+            out.print(
+                f"new rule misclassifies {row['id']} ({label}): {row['question']} [{row['reason']}]"
+            )
 
 
 @click.command()
-@click.option("--split", type=click.Choice(["dev", "test", "all"]), default="dev", show_default=True, help="Which turns to measure.")
-@click.option("--dataset", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=CONVERSATIONS, show_default=True, help="Conversation turns (.jsonl).")
-@click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_OUT, show_default=True, help="Where to write the JSON report.")
-@click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), help="Index folder (default DOSSIER_DATA_DIR/eval/articles, as `dossier eval` uses for the sample facts).")
+@click.option(
+    "--split",
+    type=click.Choice(["dev", "test", "all"]),
+    default="dev",
+    show_default=True,
+    help="Which turns to measure.",
+)
+@click.option(
+    "--dataset",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=CONVERSATIONS,
+    show_default=True,
+    help="Conversation turns (.jsonl).",
+)
+@click.option(
+    "--out",
+    "out_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=DEFAULT_OUT,
+    show_default=True,
+    help="Where to write the JSON report.",
+)
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Index folder (default DOSSIER_DATA_DIR/eval/articles, as `dossier eval` uses for the sample facts).",
+)
 def main(split: str, dataset: Path, out_path: Path, data_dir: Path | None) -> None:
     """Measure follow-up detection and rule-based rewriting on conversation turns, without an LLM."""
     from ingest.embedding import Embedder
@@ -179,7 +221,9 @@ def main(split: str, dataset: Path, out_path: Path, data_dir: Path | None) -> No
     top_k = settings.retrieval.top_k
     folder = data_dir or settings.store.data_dir / "eval" / SAMPLE_CORPUS.name
     try:
-        client, report = InProcessClient.over_corpus(settings, folder, Embedder(settings.embedding), SAMPLE_CORPUS)
+        client, report = InProcessClient.over_corpus(
+            settings, folder, Embedder(settings.embedding), SAMPLE_CORPUS
+        )
     except DossierError as exc:
         raise click.ClickException(exc.detail) from exc
     console.print(f"index {folder}: {report.summary()}")
@@ -188,8 +232,13 @@ def main(split: str, dataset: Path, out_path: Path, data_dir: Path | None) -> No
     print_table(summary, rows, f"{dataset.name} ({split})")
     out_path.parent.mkdir(parents=True, exist_ok=True)
     document = {
-        "dataset": str(dataset), "split": split, "system": client.name, "top_k": top_k,
-        "created_at": datetime.now(UTC).isoformat(timespec="seconds"), "policies": summary, "turns": rows,
+        "dataset": str(dataset),
+        "split": split,
+        "system": client.name,
+        "top_k": top_k,
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "policies": summary,
+        "turns": rows,
     }
     out_path.write_text(json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     out.print(f"report: {out_path}")

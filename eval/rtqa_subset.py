@@ -18,17 +18,27 @@ from .scorer import REALTIMEQA
 @click.command()
 @click.argument("out", type=click.Path(path_type=Path))
 @click.option("--source", type=click.Path(path_type=Path), default=REALTIMEQA, show_default=True)
-@click.option("--search-results", default=1, show_default=True, help="Search-result articles kept per question.")
+@click.option(
+    "--search-results",
+    default=1,
+    show_default=True,
+    help="Search-result articles kept per question.",
+)
 def main(out: Path, source: Path, search_results: int) -> None:
     """Write the subset corpus for every question (all splits) of SOURCE."""
-    questions = [json.loads(line) for line in (source / "questions-dev.jsonl").open(encoding="utf-8")]
+    questions = [
+        json.loads(line) for line in (source / "questions-dev.jsonl").open(encoding="utf-8")
+    ]
     wanted = set()
     for question in questions:
         wanted |= set(question.get("gold_doc_ids") or [])
         wanted |= set((question.get("gcs_doc_ids") or [])[:search_results])
     out.mkdir(parents=True, exist_ok=True)
     kept = 0
-    with (source / "corpus.jsonl").open(encoding="utf-8") as corpus, (out / "corpus.jsonl").open("w", encoding="utf-8") as subset:
+    with (
+        (source / "corpus.jsonl").open(encoding="utf-8") as corpus,
+        (out / "corpus.jsonl").open("w", encoding="utf-8") as subset,
+    ):
         for line in corpus:
             if json.loads(line)["doc_id"] in wanted:
                 subset.write(line)

@@ -177,16 +177,15 @@ class ExtractiveAnswerer:
 
     def __init__(
         self, store: Store, sparse: SparseIndex, settings: AnsweringSettings, words: WordVectors,
-        scorer: LearnedScorer | None,
+        scorer: LearnedScorer,
     ) -> None:
         self.store = store
         self.sparse = sparse  # its IDF weighs the question's key terms
         self.settings = settings
         self.words = words
-        self.scorer = scorer  # None only while the scorer's training features are extracted
-        self.threshold = settings.min_answer_probability if settings.min_answer_probability is not None else (
-            scorer.threshold if scorer else 0.5
-        )
+        self.scorer = scorer
+        configured = settings.min_answer_probability
+        self.threshold = scorer.threshold if configured is None else configured
 
     def candidates(
         self, question: str, shape: QuestionShape, query_embedding: list[float], passages: list[Passage]

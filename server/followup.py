@@ -29,7 +29,9 @@ import re
 
 from .support import content_words
 
-_CONTINUATION = re.compile(r"^\s*(and|but|also|so|then|what about|how about|what else)\b", re.IGNORECASE)
+_CONTINUATION = re.compile(
+    r"^\s*(and|but|also|so|then|what about|how about|what else)\b", re.IGNORECASE
+)
 _WORD = re.compile(r"[^\W\d_][\w'’-]*|\d[\d,.]*")
 
 ALWAYS_BACK = frozenset({"him", "them"})
@@ -38,14 +40,59 @@ DEMONSTRATIVES = frozenset({"this", "that", "these", "those"})
 BACK_UNLESS_NAMED = DEMONSTRATIVES | {"there", "then"}
 PHRASES_BACK = re.compile(r"\bthe (same|former|latter)\b", re.IGNORECASE)
 NOT_OWN = BACK_UNLESS_NAMED_BEFORE | BACK_UNLESS_NAMED | ALWAYS_BACK | {"one", "ones", "else"}
-AUXILIARIES = frozenset({
-    "is", "are", "was", "were", "be", "been", "am", "do", "does", "did", "has", "have", "had",
-    "will", "would", "can", "could", "should", "shall", "may", "might", "must",
-})
-PREPOSITIONS = frozenset({
-    "about", "after", "against", "among", "at", "before", "between", "by", "during", "for", "from",
-    "in", "into", "of", "on", "since", "through", "to", "under", "until", "with", "within", "without",
-})
+AUXILIARIES = frozenset(
+    {
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "am",
+        "do",
+        "does",
+        "did",
+        "has",
+        "have",
+        "had",
+        "will",
+        "would",
+        "can",
+        "could",
+        "should",
+        "shall",
+        "may",
+        "might",
+        "must",
+    }
+)
+PREPOSITIONS = frozenset(
+    {
+        "about",
+        "after",
+        "against",
+        "among",
+        "at",
+        "before",
+        "between",
+        "by",
+        "during",
+        "for",
+        "from",
+        "in",
+        "into",
+        "of",
+        "on",
+        "since",
+        "through",
+        "to",
+        "under",
+        "until",
+        "with",
+        "within",
+        "without",
+    }
+)
 FRAGMENT_WORDS = 5
 
 
@@ -55,7 +102,12 @@ def follow_up_reason(question: str) -> str | None:
     lowered = [word.lower() for word in words]
     if _CONTINUATION.match(question):
         return "continues"
-    if lowered and lowered[0] in PREPOSITIONS and len(words) <= FRAGMENT_WORDS and not AUXILIARIES & set(lowered):
+    if (
+        lowered
+        and lowered[0] in PREPOSITIONS
+        and len(words) <= FRAGMENT_WORDS
+        and not AUXILIARIES & set(lowered)
+    ):
         return "fragment"
     names = proper_names(question)
     first_name = min((lowered.index(name.lower()) for name in names), default=len(words))

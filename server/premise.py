@@ -33,7 +33,7 @@ from functools import cached_property, lru_cache
 
 from ingest.sparse import STEMMER
 
-from .support import _STOPWORDS, content_words
+from .support import _STOPWORDS
 
 _TOKEN = re.compile(r"[A-Za-z0-9][\w’'&.-]*[\w]|[A-Za-z0-9]")
 _QUESTION_OPENERS = frozenset(
@@ -42,38 +42,109 @@ _QUESTION_OPENERS = frozenset(
     the a an and or between during after before since""".split()  # noqa: SIM905
 )
 _NOT_NAMES = frozenset(
-    ["I", "A", "The", "Q", "OK", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+    [
+        "I",
+        "A",
+        "The",
+        "Q",
+        "OK",
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+        "Sunday",
+    ]
 )  # a weekday dates a story; articles seldom name it
 _ORDINALS = {
-    "second": {"second", "2nd"}, "third": {"third", "3rd"}, "fourth": {"fourth", "4th"},
-    "fifth": {"fifth", "5th"}, "sixth": {"sixth", "6th"}, "seventh": {"seventh", "7th"},
-    "eighth": {"eighth", "8th"}, "ninth": {"ninth", "9th"}, "tenth": {"tenth", "10th"},
+    "second": {"second", "2nd"},
+    "third": {"third", "3rd"},
+    "fourth": {"fourth", "4th"},
+    "fifth": {"fifth", "5th"},
+    "sixth": {"sixth", "6th"},
+    "seventh": {"seventh", "7th"},
+    "eighth": {"eighth", "8th"},
+    "ninth": {"ninth", "9th"},
+    "tenth": {"tenth", "10th"},
 }  # not "first": "first name", "at first", "the first quarter" count nothing
 _NUMBER_WORDS = {
-    "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7", "eight": "8", "nine": "9",
-    "ten": "10", "eleven": "11", "twelve": "12", "fifteen": "15", "twenty": "20", "thirty": "30", "forty": "40",
-    "fifty": "50", "hundred": "100", "thousand": "1000", "million": "1000000", "billion": "1000000000",
+    "two": "2",
+    "three": "3",
+    "four": "4",
+    "five": "5",
+    "six": "6",
+    "seven": "7",
+    "eight": "8",
+    "nine": "9",
+    "ten": "10",
+    "eleven": "11",
+    "twelve": "12",
+    "fifteen": "15",
+    "twenty": "20",
+    "thirty": "30",
+    "forty": "40",
+    "fifty": "50",
+    "hundred": "100",
+    "thousand": "1000",
+    "million": "1000000",
+    "billion": "1000000000",
 }  # not "one": "one of", "one-on-one"
 _DIGIT_WORDS = {digits: word for word, digits in _NUMBER_WORDS.items()}
 _COUNTED = re.compile(
-    r"\b(" + "|".join(_NUMBER_WORDS) + r")[ -](?:\w+ )?(seconds?|minutes?|hours?|days?|weeks?|months?|years?|decades?|"
+    r"\b("
+    + "|".join(_NUMBER_WORDS)
+    + r")[ -](?:\w+ )?(seconds?|minutes?|hours?|days?|weeks?|months?|years?|decades?|"
     r"times|percent|per cent|million|billion|thousand|hundred)\b",
     re.IGNORECASE,
 )  # "ten years", "four hours": a quantity claimed; "four countries" may be counted by the reader
 _SYMMETRIC = frozenset(
-    STEMMER.stemWord(word) for word in ["meet", "met", "partner", "talk", "speak", "spoke", "discuss", "agree", "cooperate", "collaborate", "negotiate", "ally", "join", "sign", "signed", "hold", "held"]
+    STEMMER.stemWord(word)
+    for word in [
+        "meet",
+        "met",
+        "partner",
+        "talk",
+        "speak",
+        "spoke",
+        "discuss",
+        "agree",
+        "cooperate",
+        "collaborate",
+        "negotiate",
+        "ally",
+        "join",
+        "sign",
+        "signed",
+        "hold",
+        "held",
+    ]
 )
-_NOT_VERBS = frozenset({"and", "or", "of", "in", "on", "at", "to", "for", "with", "from", "by", "the", "a", "an", "as"})
-_AUXILIARY_SUBJECT = re.compile(r"\b(?:did|does|do|will|would|has|have|had|can|could|should|is|was)\s+", re.IGNORECASE)
-_CLOCK_QUESTION = re.compile(r"\b(what|which) time\b(?!\s*(frame|period|line|scale|span))|\bwhat hour\b", re.IGNORECASE)
+_NOT_VERBS = frozenset(
+    {"and", "or", "of", "in", "on", "at", "to", "for", "with", "from", "by", "the", "a", "an", "as"}
+)
+_AUXILIARY_SUBJECT = re.compile(
+    r"\b(?:did|does|do|will|would|has|have|had|can|could|should|is|was)\s+", re.IGNORECASE
+)
+_CLOCK_QUESTION = re.compile(
+    r"\b(what|which) time\b(?!\s*(frame|period|line|scale|span))|\bwhat hour\b", re.IGNORECASE
+)
 _CLOCK = re.compile(
     r"\b\d{1,2}[:.]\d{2}\b|\b\d{1,2}\s*(a\.?m\b|p\.?m\b)|o['’]clock|\b(noon|midnight|morning|afternoon|evening|"
     r"night|dawn|dusk)\b",
     re.IGNORECASE,
 )
-_DURATION_QUESTION = re.compile(r"^\s*(for )?how long\b|\bfor how (many|much) (time|hours|days|weeks|months|years)\b", re.IGNORECASE)
-_DURATION = re.compile(r"\b(seconds?|minutes?|hours?|days?|weeks?|months?|years?|decades?|overnight|-day|-hour)\b", re.IGNORECASE)
-_NUMBER = re.compile(r"(?<![\w-])\d+(?:[.,]\d+)*(?=(?:st|nd|rd|th|s)?\b)")  # "18th", "1990s"; not "G2G"
+_DURATION_QUESTION = re.compile(
+    r"^\s*(for )?how long\b|\bfor how (many|much) (time|hours|days|weeks|months|years)\b",
+    re.IGNORECASE,
+)
+_DURATION = re.compile(
+    r"\b(seconds?|minutes?|hours?|days?|weeks?|months?|years?|decades?|overnight|-day|-hour)\b",
+    re.IGNORECASE,
+)
+_NUMBER = re.compile(
+    r"(?<![\w-])\d+(?:[.,]\d+)*(?=(?:st|nd|rd|th|s)?\b)"
+)  # "18th", "1990s"; not "G2G"
 _PASSIVE_BY = re.compile(r"\bby\b", re.IGNORECASE)
 
 
@@ -96,7 +167,9 @@ class Role:
 
 
 def tokens(text: str) -> list[str]:
-    return [token.removesuffix("’s").removesuffix("'s").rstrip(".") for token in _TOKEN.findall(text)]
+    return [
+        token.removesuffix("’s").removesuffix("'s").rstrip(".") for token in _TOKEN.findall(text)
+    ]
 
 
 def names_in(question: str) -> list[str]:
@@ -109,9 +182,13 @@ def names_in(question: str) -> list[str]:
         words = tokens(part)
         for position, token in enumerate(words):
             is_name = token[0].isupper() and token not in _NOT_NAMES
-            if position == 0 and is_name:  # "Seen from New Delhi, ...": capitalised because it opens it
+            if (
+                position == 0 and is_name
+            ):  # "Seen from New Delhi, ...": capitalised because it opens it
                 following = words[1] if len(words) > 1 else ""
-                is_name = token.lower() not in _QUESTION_OPENERS and (token.isupper() or following[:1].isupper())
+                is_name = token.lower() not in _QUESTION_OPENERS and (
+                    token.isupper() or following[:1].isupper()
+                )
             if is_name:
                 phrase.append(token)
             elif phrase:
@@ -128,12 +205,20 @@ def vocabulary(text: str) -> frozenset[str]:
     capitalised runs and their parts ("World Trade Organization" gives "wto", "United Nations
     Security Council" gives "un" and "unsc")."""
     words = {word.lower() for word in re.findall(r"\w+", text)}
-    words |= {dotted.replace(".", "").lower() for dotted in re.findall(r"\b(?:[A-Z]\.){2,}", text)}  # U.S.
+    words |= {
+        dotted.replace(".", "").lower() for dotted in re.findall(r"\b(?:[A-Z]\.){2,}", text)
+    }  # U.S.
     prefixes = {word[:n] for word in words for n in (4, 5) if len(word) > n}
     initials = set()
-    for run in re.finditer(r"(?:\b[A-Z][\w’']*(?:\s+(?:of|and|for|the|on)\s+|\s+|[-–]))+[A-Z][\w’']*", text):
+    for run in re.finditer(
+        r"(?:\b[A-Z][\w’']*(?:\s+(?:of|and|for|the|on)\s+|\s+|[-–]))+[A-Z][\w’']*", text
+    ):
         letters = "".join(word[0] for word in re.findall(r"[A-Z][\w’']*", run.group())).lower()
-        initials |= {letters[i:j] for i in range(len(letters)) for j in range(i + 2, min(len(letters), i + 6) + 1)}
+        initials |= {
+            letters[i:j]
+            for i in range(len(letters))
+            for j in range(i + 2, min(len(letters), i + 6) + 1)
+        }
     return frozenset(words | prefixes | initials)
 
 
@@ -151,13 +236,15 @@ def name_backed(word: str, known: set[str]) -> bool:
 
 
 def missing_name_reason(word: str, name: str, sentence: str, known: set[str]) -> str:
-    """"The sources mention the Delhi Metro, not the Mumbai Metro." when the rest of the name is there."""
+    """ "The sources mention the Delhi Metro, not the Mumbai Metro." when the rest of the name is there."""
     others = [other for other in name.split() if other != word and name_backed(other, known)]
     for run in re.findall(r"(?:[A-Z][\w’']*[\s–-]+)*[A-Z][\w’']*", sentence):
         if others and all(other in run.split() for other in others) and word not in run:
             return f"The sources mention {run}, not {name}."
     if word == name.replace(".", ""):
-        return f"The sources do not mention {name.rstrip('.')}{'.' if not name.endswith('.') else ''}"
+        return (
+            f"The sources do not mention {name.rstrip('.')}{'.' if not name.endswith('.') else ''}"
+        )
     return f"The sources do not mention {name}: the closest evidence has no “{word}”."
 
 
@@ -172,22 +259,71 @@ def role_of(question: str, names: list[str]) -> Role | None:
     for start in starts:
         rest = question[start:]
         subject = next((name for name in names if rest.startswith(name)), None)
-        if subject is None or re.match(r"[’']s\b", rest[len(subject) :]):  # "Motegi's stay": no subject
+        if subject is None or re.match(
+            r"[’']s\b", rest[len(subject) :]
+        ):  # "Motegi's stay": no subject
             continue
         after = tokens(rest[len(subject) :])
         if not after or not after[0].islower() or after[0] in _NOT_VERBS:
             continue
         following = " ".join(after[1:8])
         obj = next((name for name in names if name != subject and following.startswith(name)), None)
-        if obj is None and len(after) > 2 and after[1] in ("to", "the", "his", "her", "their"):  # "give to Motegi"
-            obj = next((name for name in names if name != subject and " ".join(after[2:5]).startswith(name)), None)
+        if (
+            obj is None and len(after) > 2 and after[1] in ("to", "the", "his", "her", "their")
+        ):  # "give to Motegi"
+            obj = next(
+                (
+                    name
+                    for name in names
+                    if name != subject and " ".join(after[2:5]).startswith(name)
+                ),
+                None,
+            )
         if obj:
             return Role(subject, after[0], obj)
     return None
 
 
-_DEGREE = frozenset(["almost", "nearly", "about", "around", "over", "under", "some", "just", "only", "even", "still", "more", "less", "most", "least"])
-_PHRASE_START = frozenset(["the", "a", "an", "on", "of", "for", "in", "about", "with", "new", "their", "its", "his", "her", "which", "what", "any"])
+_DEGREE = frozenset(
+    [
+        "almost",
+        "nearly",
+        "about",
+        "around",
+        "over",
+        "under",
+        "some",
+        "just",
+        "only",
+        "even",
+        "still",
+        "more",
+        "less",
+        "most",
+        "least",
+    ]
+)
+_PHRASE_START = frozenset(
+    [
+        "the",
+        "a",
+        "an",
+        "on",
+        "of",
+        "for",
+        "in",
+        "about",
+        "with",
+        "new",
+        "their",
+        "its",
+        "his",
+        "her",
+        "which",
+        "what",
+        "any",
+    ]
+)
 _ADJECTIVE = re.compile(r"(al|ive|ous|ic|er|est|ful|less|able|ible|ary|ant|ent|ed|ing|ly)$")
 
 
@@ -214,11 +350,19 @@ def compounds_in(question: str) -> tuple[tuple[str, str], ...]:
     words = tokens(question)
     found = []
     for before, first, second in zip(["the", *words], words, words[1:], strict=False):
-        if before.lower() not in _PHRASE_START or first.lower() in _STOPWORDS or second.lower() in _STOPWORDS:
+        if (
+            before.lower() not in _PHRASE_START
+            or first.lower() in _STOPWORDS
+            or second.lower() in _STOPWORDS
+        ):
             continue
         if not (first.isalpha() and second.isalpha()) or first[0].isupper() or second[0].isupper():
             continue
-        if _ADJECTIVE.search(first.lower()) or first.lower() in _NUMBER_WORDS or first.lower() in _DEGREE:
+        if (
+            _ADJECTIVE.search(first.lower())
+            or first.lower() in _NUMBER_WORDS
+            or first.lower() in _DEGREE
+        ):
             continue
         found.append((first.lower(), second.lower()))
     return tuple(found)
@@ -230,7 +374,10 @@ def attributions_in(question: str) -> tuple[tuple[str, str], ...]:
     return tuple(
         (first, second.lower())
         for first, second in itertools.pairwise(words)
-        if first[:1].isupper() and _DEMONYM.search(first.lower()) and second.isalpha() and second.islower()
+        if first[:1].isupper()
+        and _DEMONYM.search(first.lower())
+        and second.isalpha()
+        and second.islower()
         and second not in _STOPWORDS
     )
 
@@ -275,7 +422,11 @@ def reverses(role: Role, sentence: str) -> bool:
     verb = stem(role.verb)
     if verb in _SYMMETRIC:
         return False
-    verbs = [i for i, word in enumerate(words) if stem(word) == verb or (len(verb) > 4 and word.lower().startswith(verb))]
+    verbs = [
+        i
+        for i, word in enumerate(words)
+        if stem(word) == verb or (len(verb) > 4 and word.lower().startswith(verb))
+    ]
     subjects, objects = _positions(words, role.subject), _positions(words, role.object)
     if not verbs or not subjects or not objects:
         return False
@@ -305,7 +456,9 @@ class Premises:
     role: Role | None
     wants_clock: bool
     wants_duration: bool
-    compounds: tuple[tuple[str, str], ...]  # ("space", "cooperation"): a modifier and the word it narrows
+    compounds: tuple[
+        tuple[str, str], ...
+    ]  # ("space", "cooperation"): a modifier and the word it narrows
     attributions: tuple[tuple[str, str], ...]  # ("Indian", "assistance"): whose it is
 
     @classmethod
@@ -318,7 +471,12 @@ class Premises:
             frozenset(number.replace(",", "") for number in _NUMBER.findall(question)),
             tuple(dict.fromkeys(m.group(1).lower() for m in _COUNTED.finditer(question))),
             tuple(ordinal for ordinal in _ORDINALS if ordinal in lowered),
-            tuple(dict.fromkeys(m.lower() for m in re.findall(r"\b\d+(?:st|nd|rd|th)\b", question, re.IGNORECASE))),
+            tuple(
+                dict.fromkeys(
+                    m.lower()
+                    for m in re.findall(r"\b\d+(?:st|nd|rd|th)\b", question, re.IGNORECASE)
+                )
+            ),
             role_of(question, names),
             bool(_CLOCK_QUESTION.search(question)),
             bool(_DURATION_QUESTION.search(question)),
@@ -327,9 +485,17 @@ class Premises:
         )
 
     @cached_property
+    def question_stems(self) -> frozenset[str]:
+        return frozenset(stem(word) for word in tokens(self.question))
+
+    @cached_property
     def name_words(self) -> tuple[str, ...]:
-        parts = (part for name in self.names for word in name.split() for part in re.split(r"[-–]", word))
-        return tuple(dict.fromkeys(part.replace(".", "") for part in parts if part[:1].isupper()))  # "U.S" as US
+        parts = (
+            part for name in self.names for word in name.split() for part in re.split(r"[-–]", word)
+        )
+        return tuple(
+            dict.fromkeys(part.replace(".", "") for part in parts if part[:1].isupper())
+        )  # "U.S" as US
 
     def gap(self, sentence: str, context: str, document: str | None = None) -> Gap | None:
         """The first element the sentence does not back, or None. Names and numbers may be anywhere in its
@@ -339,16 +505,26 @@ class Premises:
         known = vocabulary(document)
         for word in self.name_words:
             if not name_backed(word, known):
-                name = next((n for n in self.names if word in re.split(r"[\s–-]", n.replace(".", ""))), word)
+                name = next(
+                    (n for n in self.names if word in re.split(r"[\s–-]", n.replace(".", ""))), word
+                )
                 return Gap("name", word, missing_name_reason(word, name, sentence, known))
         context_numbers = numbers_of(document)
         for number in sorted(self.numbers - context_numbers):
-            if _DIGIT_WORDS.get(number) in known or roughly_in(number, context_numbers):  # "2" for "two"
+            if _DIGIT_WORDS.get(number) in known or roughly_in(
+                number, context_numbers
+            ):  # "2" for "two"
                 continue
             return Gap("number", number, f"The sources do not mention {number} in this connection.")
-        for ordinal in self.numbered_ordinals:  # "the 17th dialogue" is not backed by "January 15 to 17"
+        for (
+            ordinal
+        ) in self.numbered_ordinals:  # "the 17th dialogue" is not backed by "January 15 to 17"
             if not re.search(rf"\b{ordinal}\b", sentence, re.IGNORECASE):
-                return Gap("ordinal", ordinal, f"The closest evidence mentions no {ordinal} in this connection.")
+                return Gap(
+                    "ordinal",
+                    ordinal,
+                    f"The closest evidence mentions no {ordinal} in this connection.",
+                )
         for word in self.number_words:
             if word not in known and _NUMBER_WORDS[word] not in context_numbers:
                 return Gap("number", word, f"The sources do not mention {word} in this connection.")
@@ -361,28 +537,35 @@ class Premises:
         if self.role and reverses(self.role, sentence):
             role = self.role
             return Gap(
-                "role", f"{role.subject} {role.verb} {role.object}",
+                "role",
+                f"{role.subject} {role.verb} {role.object}",
                 f"The sources say {role.object} did this to {role.subject}, not the other way round.",
             )
         for modifier, head in self.compounds:
             said = modifier_in(sentence, head)
             if (
-                said and stem(said) not in {stem(word) for word in tokens(self.question)}
-                and stem(modifier) not in stems_of(context) and not name_backed(modifier, vocabulary(context))
+                said
+                and stem(said) not in self.question_stems
+                and stem(modifier) not in stems_of(context)
+                and not name_backed(modifier, vocabulary(context))
             ):
-                return Gap("term", modifier, f"The sources mention {said} {head}, not {modifier} {head}.")
-        sentence_known = vocabulary(sentence)
+                return Gap(
+                    "term", modifier, f"The sources mention {said} {head}, not {modifier} {head}."
+                )
         for nationality, head in self.attributions:
             said = attribution_in(sentence, head)
-            if said and not name_backed(nationality, sentence_known) and said.lower()[:4] != nationality.lower()[:4]:
-                return Gap("term", nationality, f"The sources mention {said} {head}, not {nationality} {head}.")
+            if (
+                said
+                and not name_backed(nationality, vocabulary(sentence))
+                and said.lower()[:4] != nationality.lower()[:4]
+            ):
+                return Gap(
+                    "term",
+                    nationality,
+                    f"The sources mention {said} {head}, not {nationality} {head}.",
+                )
         if self.wants_clock and not _CLOCK.search(sentence):
             return Gap("answer-type", "time", "The sources give no time of day for this.")
         if self.wants_duration and not _DURATION.search(sentence):
             return Gap("answer-type", "duration", "The sources do not say how long this lasted.")
         return None
-
-
-def shared_words(question: str) -> set[str]:
-    """Stems of the question's content words: what an answer span should not merely repeat."""
-    return {stem(word) for word in content_words(question)}

@@ -38,17 +38,28 @@ from .support import Support, content_words
 
 MODEL_PATH = Path(__file__).resolve().parent / "models" / "answer_scorer.json"
 FEATURES = (
-    "semantic", "coverage", "missing_numbers", "passage_prior", "term_min", "term_mean",
-    "passage_terms", "name_share", "novelty", "has_candidate", "log_length",
+    "semantic",
+    "coverage",
+    "missing_numbers",
+    "passage_prior",
+    "term_min",
+    "term_mean",
+    "passage_terms",
+    "name_share",
+    "novelty",
+    "has_candidate",
+    "log_length",
 )
-BACKED = 0.999  # a term at least this similar is the same word
 _WH = re.compile(r"\b(who|whom|whose|where|which|what|when|how many|how much)\b", re.IGNORECASE)
 _TIME = re.compile(
     r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\b|\b(1[5-9]|20)\d{2}\b|\b\d{1,2}(st|nd|rd|th)\b|"
     r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|today|yesterday|tomorrow|week|month|year|quarter)s?\b",
     re.IGNORECASE,
 )
-_NUMBER = re.compile(r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|hundred|thousand|million|billion|dozen)\b", re.IGNORECASE)
+_NUMBER = re.compile(
+    r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|hundred|thousand|million|billion|dozen)\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -63,10 +74,18 @@ class QuestionTerms:
     @classmethod
     def of(cls, question: str, premises: Premises) -> "QuestionTerms":
         name_words = {word.lower() for word in premises.name_words}
-        words = [w.lower() for w in content_words(question) if w.lower() not in name_words and not w.isdigit()]
+        words = [
+            w.lower()
+            for w in content_words(question)
+            if w.lower() not in name_words and not w.isdigit()
+        ]
         match = _WH.search(question)
-        return cls(premises, tuple(dict.fromkeys(words)), frozenset(stem(w) for w in content_words(question)),
-                   match.group(1).lower() if match else "")
+        return cls(
+            premises,
+            tuple(dict.fromkeys(words)),
+            frozenset(stem(w) for w in content_words(question)),
+            match.group(1).lower() if match else "",
+        )
 
 
 @dataclass(frozen=True)
@@ -83,10 +102,15 @@ class LearnedScorer:
     def load(cls, path: Path = MODEL_PATH) -> "LearnedScorer":
         data = json.loads(path.read_text(encoding="utf-8"))
         if tuple(data["features"]) != FEATURES:
-            raise ValueError(f"{path} was fitted on other features; refit with python -m eval.scorer fit.")
+            raise ValueError(
+                f"{path} was fitted on other features; refit with python -m eval.scorer fit."
+            )
         return cls(
-            np.array(data["means"]), np.array(data["scales"]), np.array(data["weights"]),
-            float(data["intercept"]), float(data["threshold"]),
+            np.array(data["means"]),
+            np.array(data["scales"]),
+            np.array(data["weights"]),
+            float(data["intercept"]),
+            float(data["threshold"]),
         )
 
     def probability(self, features: np.ndarray) -> float:
@@ -126,7 +150,9 @@ def term_backing(term: str, sentence: SentenceView, similarity) -> float:
     return max(0.0, similarity(term, sentence.content))
 
 
-def features(question: QuestionTerms, sentence: SentenceView, support: Support, similarity) -> np.ndarray:
+def features(
+    question: QuestionTerms, sentence: SentenceView, support: Support, similarity
+) -> np.ndarray:
     backing = [term_backing(term, sentence, similarity) for term in question.content]
     passage_stems = stems_of(sentence.passage_text)
     names = question.premises.name_words
@@ -139,7 +165,9 @@ def features(question: QuestionTerms, sentence: SentenceView, support: Support, 
             1.0 / (1 + sentence.passage_rank),
             min(backing, default=1.0),
             sum(backing) / len(backing) if backing else 1.0,
-            sum(stem(t) in passage_stems for t in question.content) / len(question.content) if question.content else 1.0,
+            sum(stem(t) in passage_stems for t in question.content) / len(question.content)
+            if question.content
+            else 1.0,
             sum(name_backed(n, sentence.known) for n in names) / len(names) if names else 1.0,
             len(novel) / len(sentence.content) if sentence.content else 0.0,
             float(has_candidate(question, sentence)),
@@ -152,7 +180,11 @@ def features(question: QuestionTerms, sentence: SentenceView, support: Support, 
 def has_candidate(question: QuestionTerms, sentence: SentenceView) -> bool:
     """Whether the sentence holds something of the asked type that the question does not say."""
     asked = {word.lower() for word in question.premises.name_words} | set(question.stems)
-    new_names = [w for w in sentence.words[1:] if w[0].isupper() and w.lower() not in asked and stem(w) not in asked]
+    new_names = [
+        w
+        for w in sentence.words[1:]
+        if w[0].isupper() and w.lower() not in asked and stem(w) not in asked
+    ]
     if question.wh in ("who", "whom", "whose", "where", "which"):
         return bool(new_names) or question.wh == "which" and bool(novel_content(question, sentence))
     if question.wh in ("how many", "how much"):

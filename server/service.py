@@ -4,6 +4,7 @@ import logging
 import threading
 import time
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from llama_index.core.llms import ChatMessage
@@ -275,14 +276,10 @@ class QueryService:
         return self.store.get_document(doc_id)
 
 
-_WORD_VECTORS: dict[int, WordVectors] = {}
-
-
+@lru_cache(maxsize=4)
 def word_vectors(embedder: Embedder) -> WordVectors:
     """One table of word vectors (and its cache) per embedder, however often the index reopens."""
-    if id(embedder) not in _WORD_VECTORS:
-        _WORD_VECTORS[id(embedder)] = WordVectors(embedder)
-    return _WORD_VECTORS[id(embedder)]
+    return WordVectors(embedder)
 
 
 class IndexHandle:

@@ -42,12 +42,47 @@ _DURATION = re.compile(
 )
 _NAME_RUN = re.compile(r"(?:\b[A-Z][\w’'.-]*(?:\s+(?:of|the|de)\s+|\s+|[-–]))*\b[A-Z][\w’'-]*")
 _CLAUSE_END = re.compile(r"[,;:.!?(]|\s(?:and|while|with|which|who|as|but|after|before|amid)\s")
-_QUANTITY_Q = re.compile(r"\bhow (many|much)\b|\b(what|which) (number|amount|percentage|share|sum)\b", re.IGNORECASE)
+_QUANTITY_Q = re.compile(
+    r"\bhow (many|much)\b|\b(what|which) (number|amount|percentage|share|sum)\b", re.IGNORECASE
+)
 _DURATION_Q = re.compile(r"\bhow long\b", re.IGNORECASE)
-_DATE_Q = re.compile(r"^\s*(since )?when\b|\b(what|which) (date|day|year|month|time|quarter)\b|\bby when\b", re.IGNORECASE)
-_NAME_Q = re.compile(r"^\s*(who|whom|whose|where)\b|\b(which|what) ([A-Z]?[a-z]+ ){0,2}?(person|minister|country|city|place|forum|body|organi[sz]ation|initiative|report|body|leader|company|group|agency|summit|programme|program|project|team|nation|state|region|dialogue)\b|\bwho\b|\bwhere\b", re.IGNORECASE)
-_DESCRIBE_Q = re.compile(r"^\s*(who|what) (is|are|was|were)\b", re.IGNORECASE)  # "Who is Motegi?" asks for a description
-_OPENERS = frozenset(["on", "in", "at", "by", "for", "from", "with", "as", "after", "before", "during", "while", "when", "the", "a", "an", "this", "that", "it", "he", "she", "they"])
+_DATE_Q = re.compile(
+    r"^\s*(since )?when\b|\b(what|which) (date|day|year|month|time|quarter)\b|\bby when\b",
+    re.IGNORECASE,
+)
+_NAME_Q = re.compile(
+    r"^\s*(who|whom|whose|where)\b|\b(which|what) ([A-Z]?[a-z]+ ){0,2}?(person|minister|country|city|place|forum|body|organi[sz]ation|initiative|report|body|leader|company|group|agency|summit|programme|program|project|team|nation|state|region|dialogue)\b|\bwho\b|\bwhere\b",
+    re.IGNORECASE,
+)
+_DESCRIBE_Q = re.compile(
+    r"^\s*(who|what) (is|are|was|were)\b", re.IGNORECASE
+)  # "Who is Motegi?" asks for a description
+_OPENERS = frozenset(
+    [
+        "on",
+        "in",
+        "at",
+        "by",
+        "for",
+        "from",
+        "with",
+        "as",
+        "after",
+        "before",
+        "during",
+        "while",
+        "when",
+        "the",
+        "a",
+        "an",
+        "this",
+        "that",
+        "it",
+        "he",
+        "she",
+        "they",
+    ]
+)
 _WHAT_VERB_Q = re.compile(r"^\s*what (?:did|does|do|will|would|has|have|had) ", re.IGNORECASE)
 
 
@@ -72,8 +107,10 @@ def find_short_answer(question: str, sentence: str) -> Span | None:
         found = spans(_DATE, sentence, asked)
     elif _NAME_Q.search(question) and not _DESCRIBE_Q.search(question):
         found = [
-            s for s in spans(_NAME_RUN, sentence, asked)
-            if (s.start > 0 or len(s.text.split()) > 1 or s.text.lower() not in _OPENERS) and not _DATE.fullmatch(s.text)
+            s
+            for s in spans(_NAME_RUN, sentence, asked)
+            if (s.start > 0 or len(s.text.split()) > 1 or s.text.lower() not in _OPENERS)
+            and not _DATE.fullmatch(s.text)
         ]
     elif _WHAT_VERB_Q.search(question):
         return after_verb(question, sentence, asked)
@@ -97,7 +134,11 @@ def spans(pattern: re.Pattern, sentence: str, asked: set[str]) -> list[Span]:
 
 def nearest(found: list[Span], sentence: str, asked: set[str]) -> Span:
     """The span closest to where the sentence repeats the question's words."""
-    anchors = [m.start() for m in re.finditer(r"[\w’'-]+", sentence) if stem(m.group()) in asked and len(m.group()) > 3]
+    anchors = [
+        m.start()
+        for m in re.finditer(r"[\w’'-]+", sentence)
+        if stem(m.group()) in asked and len(m.group()) > 3
+    ]
     if not anchors:
         return found[0]
     return min(found, key=lambda span: min(abs(span.start - anchor) for anchor in anchors))
@@ -114,7 +155,9 @@ def after_verb(question: str, sentence: str, asked: set[str]) -> Span | None:
     if match is None:
         return None
     rest = sentence[match.end() :]
-    skipped = re.match(r"(?:\s*(?:\b[A-Z][\w.’'-]*|on|about|to|with|the|a|an|of|in|for)\b)*\s*", rest)
+    skipped = re.match(
+        r"(?:\s*(?:\b[A-Z][\w.’'-]*|on|about|to|with|the|a|an|of|in|for)\b)*\s*", rest
+    )
     start = match.end() + skipped.end()
     end_match = _CLAUSE_END.search(sentence, start)
     end = end_match.start() if end_match else len(sentence.rstrip(".!? "))

@@ -79,11 +79,21 @@ def test_the_conversation_turns_are_balanced_and_their_answers_are_in_the_articl
 
 
 def test_the_measurement_credits_the_policy_that_searched_the_right_question():
-    turn = ConversationTurn("t1", [MINERALS], "Who is Toshimitsu Motegi?", False, [["Foreign Minister"]], "dev")
+    turn = ConversationTurn(
+        "t1", [MINERALS], "Who is Toshimitsu Motegi?", False, [["Foreign Minister"]], "dev"
+    )
     answers = {"Who is Toshimitsu Motegi?": "Toshimitsu Motegi is Japan's Foreign Minister [1]."}
     rows = measure([turn], lambda question: answers.get(question, "Rare earth elements [1]."))
-    assert rows[0]["searched"]["old rule"].startswith("Who is Toshimitsu Motegi? (critical minerals")
+    assert rows[0]["searched"]["old rule"].startswith(
+        "Who is Toshimitsu Motegi? (critical minerals"
+    )
     summary = summarise(rows)
-    assert summary["new rule"]["classifier_accuracy"] == 1.0 and summary["new rule"]["fact_accuracy"] == 1.0
-    assert summary["old rule"]["classifier_accuracy"] == 0.0 and summary["old rule"]["fact_accuracy"] == 0.0
+    assert (
+        summary["new rule"]["classifier_accuracy"] == 1.0
+        and summary["new rule"]["fact_accuracy"] == 1.0
+    )
+    assert (
+        summary["old rule"]["classifier_accuracy"] == 0.0
+        and summary["old rule"]["fact_accuracy"] == 0.0
+    )
     assert summary["as asked"]["fact_accuracy"] == 1.0 and summary["always"]["fact_accuracy"] == 0.0

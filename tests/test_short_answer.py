@@ -34,8 +34,16 @@ def test_a_one_fact_question_gets_the_span_that_answers_it(question, sentence, e
 
 
 def test_spans_are_whole_words_without_trailing_punctuation():
-    assert find_short_answer("How many professionals?", "Japan would invite 500, a move often welcomed.").text == "500"
-    assert find_short_answer("How many delegates attended?", "It was often said that they attended.") is None
+    assert (
+        find_short_answer(
+            "How many professionals?", "Japan would invite 500, a move often welcomed."
+        ).text
+        == "500"
+    )
+    assert (
+        find_short_answer("How many delegates attended?", "It was often said that they attended.")
+        is None
+    )
 
 
 def test_no_span_when_the_sentence_holds_nothing_of_the_asked_type():
