@@ -64,14 +64,19 @@ def discover(paths: Iterable[Path]) -> Iterator[Path | Skipped]:
             yield path
 
 
-def read_text(path: Path) -> str | Skipped:
-    """The file's text, or why it cannot be read as text."""
+def read_bytes(path: Path) -> bytes | Skipped:
     try:
         data = path.read_bytes()
     except OSError as exc:
         return Skipped(str(path), f"cannot be read ({exc.strerror or exc})")
-    if not data.strip():
-        return Skipped(str(path), "empty file")
+    return data if data.strip() else Skipped(str(path), "empty file")
+
+
+def read_text(path: Path) -> str | Skipped:
+    """The file's text, or why it cannot be read as text."""
+    data = read_bytes(path)
+    if isinstance(data, Skipped):
+        return data
     if b"\x00" in data[:_BINARY_SNIFF_BYTES] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return Skipped(str(path), "binary file, not text")
     encoding = "utf-16" if data.startswith((b"\xff\xfe", b"\xfe\xff")) else "utf-8-sig"
@@ -92,11 +97,15 @@ def load_path(path: Path) -> Iterator[RawArticle | Skipped]:
         supported = " ".join(sorted(SUPPORTED_SUFFIXES))
         yield Skipped(str(path), f"unsupported {kind} (supported: {supported})")
         return
+    source_path = str(path.resolve())
+    if suffix == ".jsonl":  # one bad line must not cost the others: each line is decoded alone
+        data = read_bytes(path)
+        yield from [data] if isinstance(data, Skipped) else load_lines(path, data, source_path)
+        return
     text = read_text(path)
     if isinstance(text, Skipped):
         yield text
         return
-    source_path = str(path.resolve())
     doc_id = slugify(path.stem)
     if suffix in RECORD_SUFFIXES:
         yield from load_records(path, text, source_path)
@@ -111,19 +120,24 @@ def load_path(path: Path) -> Iterator[RawArticle | Skipped]:
 # -- records ------------------------------------------------------------------------------
 
 
+def load_lines(path: Path, data: bytes, source_path: str) -> Iterator[RawArticle | Skipped]:
+    """The records of a JSON Lines file; a line that is not UTF-8 JSON is skipped with its number."""
+    for number, line in enumerate(data.removeprefix(b"\xef\xbb\xbf").splitlines(), start=1):
+        if not line.strip():
+            continue
+        where = f"{path}:{number}"
+        try:
+            record = json.loads(line.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            yield Skipped(where, f"not valid UTF-8 text (byte {exc.start})")
+            continue
+        except json.JSONDecodeError as exc:
+            yield Skipped(where, f"not valid JSON ({exc.msg})")
+            continue
+        yield record_article(record, where, f"{slugify(path.stem)}-{number}", source_path)
+
+
 def load_records(path: Path, text: str, source_path: str) -> Iterator[RawArticle | Skipped]:
-    if path.suffix.lower() == ".jsonl":
-        for number, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            where = f"{path}:{number}"
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield Skipped(where, f"not valid JSON ({exc.msg})")
-                continue
-            yield record_article(record, where, f"{slugify(path.stem)}-{number}", source_path)
-        return
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -141,6 +155,8 @@ def record_article(
     """An article record: `text` plus optional doc_id, title, url, publish_date, source, author."""
     if not isinstance(record, dict):
         return Skipped(where, "record is not a JSON object")
+    if has_lone_surrogate(record):
+        return Skipped(where, "record holds a lone surrogate (an escape like \\udfff): not valid Unicode text")
     text = record.get("text")
     if not isinstance(text, str) or not text.strip():
         return Skipped(where, "record has no text")
@@ -150,6 +166,21 @@ def record_article(
         return Skipped(where, f"doc_id {doc_id!r} must be letters, digits, '.', '_', ':' or '-'")
     fields = {name: _string_or_none(record.get(name)) for name in RECORD_FIELDS}
     return RawArticle(doc_id, text, source_path, fields, title_in_text=False)
+
+
+def has_lone_surrogate(value: object) -> bool:
+    """JSON may escape half of a UTF-16 pair (\\udfff), which no UTF-8 text can hold."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(value, dict):
+        return any(has_lone_surrogate(k) or has_lone_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(has_lone_surrogate(item) for item in value)
+    return False
 
 
 def _string_or_none(value: object) -> str | None:

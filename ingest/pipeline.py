@@ -6,7 +6,8 @@ content hash is what later runs compare against, so an interrupted run is comple
 
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,12 +20,14 @@ from .chunk import Span, chunk_text
 from .clean import Article, clean
 from .dates import date_number
 from .embedding import Embedder
+from .errors import DocumentConflictError
 from .index import IndexSpec
 from .load import RawArticle, Skipped, discover, load_path
 from .sentences import SentenceSpan, sentences_in, split_sentences
 from .settings import Settings
 from .sparse import SparseIndex, up_to_date_index
-from .store import DocumentRecord, SentenceRow, Store
+from .store import FOLDER, UPLOAD, DocumentRecord, SentenceRow, Store, origin_of
+from .writelock import StoreWriter, WriteSession
 
 logger = logging.getLogger(__name__)
 
@@ -94,14 +97,48 @@ class PendingDocument:
         return [span.text for span in self.spans] + [sentence.text for sentence in self.sentences]
 
 
-class Ingestor:
-    """Brings a store up to date with a set of input files."""
+@dataclass(frozen=True)
+class Provenance:
+    """Who is writing, by which route: recorded in the history of each document written."""
 
-    def __init__(self, settings: Settings, embedder: Embedder, store: Store) -> None:
+    route: str = "cli ingest"
+    by: str = "local user"
+    replace: bool = False  # may an upload replace a document ingested from a folder?
+
+    def event(self, action: str) -> dict[str, str]:
+        return {"action": action, "route": self.route, "at": now(), "by": self.by}
+
+
+class Writer(Protocol):
+    """Gives the store to write to, with the data directory's write lock held (`writelock.py`)."""
+
+    def writing(self) -> AbstractContextManager[WriteSession]: ...
+
+
+class Ingestor:
+    """Brings a store up to date with a set of input files.
+
+    Reading, cleaning, chunking and embedding run without the write lock; it is held only to
+    decide what to write, against the content hashes stored at that moment, and to write it.
+    """
+
+    def __init__(
+        self, settings: Settings, embedder: Embedder, store: Store | None = None, *, writer: Writer | None = None
+    ) -> None:
         self.settings = settings
         self.embedder = embedder
-        self.store = store
+        self.writer = writer or StoreWriter(settings.store, store)
+        self.store = store  # the store of the last write
         self.sparse: SparseIndex | None = None  # the BM25 index as the last run left it
+
+    @contextmanager
+    def writing(self) -> Iterator[WriteSession]:
+        with self.writer.writing() as session:
+            self.store = session.store
+            if session.store.stored_spec() is None:
+                session.changed = True  # the collections are created: other clients must see them
+            session.store.open_for_write(IndexSpec.current(self.settings, self.embedder))
+            yield session
 
     def run(
         self,
@@ -110,48 +147,61 @@ class Ingestor:
         sync: bool = False,
         rebuild: bool = False,
         progress: Progress | None = None,
+        provenance: Provenance | None = None,
     ) -> IngestReport:
         started = time.perf_counter()
         report = IngestReport()
         progress = progress or NoProgress()
+        provenance = provenance or Provenance()
         articles, files_read = self.read(paths, report)
-        try:
-            if rebuild:
-                self.store.drop()
-            self.store.open_for_write(IndexSpec.current(self.settings, self.embedder))
-            report.repaired = self.repair()
-            pending = self.plan(articles, self.store.document_hashes(), report)
-            self.write(pending, report, progress)
+        if rebuild:
+            with self.writer.writing() as session:
+                session.changed = True
+                session.store.drop()
+        with self.writing() as session:
+            report.repaired = self.repair(session.store)
+            session.changed |= bool(report.repaired)
+            stored = {record.doc_id: record for record in session.store.list_documents()}
+        pending = self.plan(articles, stored, report, provenance)
+        self.write(pending, report, progress, provenance)
+        with self.writing() as session:
             if sync:
-                report.removed = self.remove_missing(articles, files_read)
-            self.sparse = up_to_date_index(self.store, self.settings.store, rebuild=rebuild or report.changed)
-        finally:
-            if rebuild or report.changed:
-                self.store.mark_changed()
+                report.removed = self.remove_missing(session.store, articles, files_read)
+            session.changed |= rebuild or report.changed
+            self.sparse = up_to_date_index(session.store, self.settings.store, rebuild=rebuild or report.changed)
+            session.sparse = self.sparse
         report.seconds = time.perf_counter() - started
         logger.info("ingest: %s in %.1fs", report.summary(), report.seconds)
         return report
 
-    def remove(self, doc_id: str) -> DocumentRecord:
-        """Delete one document (record, passages and sentences) and bring the BM25 index in step."""
-        self.store.open_for_write(IndexSpec.current(self.settings, self.embedder))
-        record, _ = self.store.get_document(doc_id)
-        try:
-            self.store.delete_document(doc_id)
-            self.sparse = up_to_date_index(self.store, self.settings.store, rebuild=True)
-        finally:
-            self.store.mark_changed()
+    def remove(self, doc_id: str, *, replace: bool = False) -> DocumentRecord:
+        """Delete one document (record, passages and sentences) and bring the BM25 index in step.
+
+        A document ingested from a folder goes only with `replace`: ingesting the folder again
+        would bring it back, so its removal is a decision about the folder, not the index.
+        """
+        with self.writing() as session:
+            record, _ = session.store.get_document(doc_id)
+            if record.origin == FOLDER and not replace:
+                raise DocumentConflictError(
+                    f"{doc_id!r} was ingested from a folder; send replace=true to delete it "
+                    "(ingesting that folder again adds it back)."
+                )
+            session.changed = True
+            session.store.delete_document(doc_id)
+            self.sparse = up_to_date_index(session.store, self.settings.store, rebuild=True)
+            session.sparse = self.sparse
         logger.info("removed %s (%s)", doc_id, record.source_path)
         return record
 
-    def repair(self) -> list[str]:
+    def repair(self, store: Store) -> list[str]:
         """Remove passages a crashed run left without (or out of step with) their record."""
-        hashes = self.store.document_hashes()
+        hashes = store.document_hashes()
         repaired = []
-        for doc_id, chunk_hashes in self.store.chunk_ownership().items():
+        for doc_id, chunk_hashes in store.chunk_ownership().items():
             if chunk_hashes != {hashes.get(doc_id)}:
                 logger.warning("repairing %s: passages out of step with its record", doc_id)
-                self.store.delete_document(doc_id)
+                store.delete_document(doc_id)
                 repaired.append(doc_id)
         return repaired
 
@@ -184,13 +234,22 @@ class Ingestor:
             articles[article.doc_id] = article
 
     def plan(
-        self, articles: list[Article], stored_hashes: dict[str, str], report: IngestReport
+        self,
+        articles: list[Article],
+        stored: dict[str, DocumentRecord],
+        report: IngestReport,
+        provenance: Provenance | None = None,
     ) -> list[PendingDocument]:
+        provenance = provenance or Provenance()
         pending = []
         for article in articles:
             content_hash = article.content_hash()
-            if stored_hashes.get(article.doc_id) == content_hash:
+            existing = stored.get(article.doc_id)
+            if existing is not None and existing.content_hash == content_hash:
                 report.unchanged.append(article.doc_id)
+                continue
+            if refusal := self.refusal(article, existing, provenance):
+                report.skipped.append(refusal)
                 continue
             spans = chunk_text(
                 article.text,
@@ -199,36 +258,74 @@ class Ingestor:
                 self.embedder.max_wordpieces,
             )
             pending.append(
-                PendingDocument(
-                    article, content_hash, spans, split_sentences(article.text), article.doc_id in stored_hashes
-                )
+                PendingDocument(article, content_hash, spans, split_sentences(article.text), existing is not None)
             )
         return pending
 
-    def write(self, pending: list[PendingDocument], report: IngestReport, progress: Progress) -> None:
+    def refusal(
+        self, article: Article, existing: DocumentRecord | None, provenance: Provenance
+    ) -> Skipped | None:
+        """Why an upload may not replace `existing`: it was ingested from a folder (no `replace`)."""
+        uploading = origin_of(article.source_path, self.settings.store.data_dir) == UPLOAD
+        if existing is None or existing.origin != FOLDER or not uploading or provenance.replace:
+            return None
+        return Skipped(
+            article.source_path,
+            f"document {article.doc_id!r} already exists (ingested from a folder); "
+            "send replace=true to replace it",
+        )
+
+    def write(
+        self, pending: list[PendingDocument], report: IngestReport, progress: Progress, provenance: Provenance
+    ) -> None:
+        """Embed a group of documents without the lock, then write the group with it held."""
         progress.start(sum(len(doc.texts) for doc in pending))
         for group in groups_of_texts(pending, _EMBED_GROUP_TEXTS):
             texts = [text for doc in group for text in doc.texts]
             embed_started = time.perf_counter()
             vectors = iter(self.embedder.embed_passages(texts, on_batch=progress.advance))
             report.embed_seconds += time.perf_counter() - embed_started
-            for doc in group:
-                nodes = [passage_node(doc, number, span, next(vectors)) for number, span in enumerate(doc.spans)]
-                sentences = [sentence_row(doc, number, next(vectors)) for number in range(len(doc.sentences))]
-                self.store.write_document(document_record(doc), doc.article.text, nodes, sentences)
-                report.passages_embedded += len(nodes)
-                report.sentences_embedded += len(sentences)
-                (report.updated if doc.is_update else report.added).append(doc.article.doc_id)
+            embedded = [(doc, [next(vectors) for _ in doc.texts]) for doc in group]
+            with self.writing() as session:
+                self.write_group(session, embedded, report, provenance)
 
-    def remove_missing(self, articles: list[Article], files_read: set[str]) -> list[str]:
+    def write_group(
+        self,
+        session: WriteSession,
+        embedded: list[tuple["PendingDocument", list[list[float]]]],
+        report: IngestReport,
+        provenance: Provenance,
+    ) -> None:
+        """Write each document unless another writer stored this content (or a folder's) meanwhile."""
+        store = session.store
+        current = {record.doc_id: record for record in store.records([doc.article.doc_id for doc, _ in embedded])}
+        for doc, doc_vectors in embedded:
+            existing = current.get(doc.article.doc_id)
+            if existing is not None and existing.content_hash == doc.content_hash:
+                report.unchanged.append(doc.article.doc_id)
+                continue
+            if refusal := self.refusal(doc.article, existing, provenance):
+                report.skipped.append(refusal)
+                continue
+            vectors = iter(doc_vectors)
+            nodes = [passage_node(doc, number, span, next(vectors)) for number, span in enumerate(doc.spans)]
+            sentences = [sentence_row(doc, number, next(vectors)) for number in range(len(doc.sentences))]
+            record = document_record(doc, existing, provenance, self.settings.store.data_dir)
+            session.changed = True
+            store.write_document(record, doc.article.text, nodes, sentences)
+            report.passages_embedded += len(nodes)
+            report.sentences_embedded += len(sentences)
+            (report.updated if existing else report.added).append(doc.article.doc_id)
+
+    def remove_missing(self, store: Store, articles: list[Article], files_read: set[str]) -> list[str]:
         """Documents whose file is gone, or whose file no longer holds them (--sync)."""
         present = {article.doc_id for article in articles}
         removed = []
-        for record in self.store.list_documents():
+        for record in store.list_documents():
             gone = not Path(record.source_path).exists()
             dropped = record.source_path in files_read and record.doc_id not in present
             if gone or dropped:
-                self.store.delete_document(record.doc_id)
+                store.delete_document(record.doc_id)
                 removed.append(record.doc_id)
         return removed
 
@@ -278,8 +375,12 @@ def sentence_row(doc: PendingDocument, number: int, embedding: list[float]) -> S
     )
 
 
-def document_record(doc: PendingDocument) -> DocumentRecord:
+def document_record(
+    doc: PendingDocument, existing: DocumentRecord | None, provenance: Provenance, data_dir: Path
+) -> DocumentRecord:
     article = doc.article
+    origin = origin_of(article.source_path, data_dir)
+    action = "added" if existing is None else "updated" if existing.origin == origin else "replaced"
     return DocumentRecord(
         doc_id=article.doc_id,
         title=article.title,
@@ -288,8 +389,14 @@ def document_record(doc: PendingDocument) -> DocumentRecord:
         source=article.source,
         author=article.author,
         content_hash=doc.content_hash,
-        ingested_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        ingested_at=now(),
         chunk_count=len(doc.spans),
         char_count=len(article.text),
         source_path=article.source_path,
+        origin=origin,
+        history=(existing.history if existing else []) + [provenance.event(action)],
     )
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")

@@ -13,6 +13,7 @@ import json
 import logging
 import math
 import shutil
+import uuid
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -128,15 +129,18 @@ class SparseIndex:
 
     def save(self, folder: Path) -> None:
         """Write to a fresh folder, then swap it in: a reader never sees half an index."""
-        staging = folder.with_name(folder.name + ".new")
-        shutil.rmtree(staging, ignore_errors=True)
+        # A staging folder of its own: a server reopening the index may save one while ingest does.
+        staging = folder.with_name(f"{folder.name}.{uuid.uuid4().hex[:8]}.new")
         staging.mkdir(parents=True)
         if self.bm25 is not None:
             self.bm25.save(str(staging), show_progress=False)
         manifest = {"fingerprint": self.fingerprint, "k1": K1, "b": B, "table": self.table.to_json()}
         (staging / _MANIFEST).write_text(json.dumps(manifest))
         shutil.rmtree(folder, ignore_errors=True)
-        staging.rename(folder)
+        try:
+            staging.rename(folder)
+        except OSError:  # the other process's index took its place: the fingerprint says if it is current
+            shutil.rmtree(staging, ignore_errors=True)
 
     @classmethod
     def load(cls, folder: Path) -> "SparseIndex | None":

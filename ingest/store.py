@@ -7,12 +7,15 @@ once at ingest, so that answering a question embeds only the question. The BM25 
 (`sparse.py`) is derived from the passages and rebuilt from them whenever it is out of step.
 """
 
+import json
 import logging
 import uuid
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
 from urllib.parse import urlparse
 
 import chromadb
+import httpx
 import numpy as np
 from chromadb.config import Settings as ChromaSettings
 from llama_index.core.schema import TextNode
@@ -32,8 +35,13 @@ def _chroma_settings() -> ChromaSettings:
 
 
 # An embedded Chroma caches its vector index per process: ingest bumps this file so that a
-# running server knows to reopen the database and see the new passages.
+# running server (each of its workers) knows to reopen the database and see the new passages.
+# With a Chroma server, reads are always current, but the BM25 index lives in the data directory:
+# the file tells the processes that share it to reload that.
 GENERATION_FILE = "index-generation"
+UPLOADS = "uploads"  # the data directory's folder of uploaded files
+FOLDER, UPLOAD = "folder", "upload"  # a document's origin
+_HISTORY_KEPT = 20
 _PAGE = 5000
 _COSINE = {"hnsw": {"space": "cosine"}}
 
@@ -64,50 +72,105 @@ class DocumentRecord:
     chunk_count: int
     char_count: int
     source_path: str
+    origin: str = FOLDER  # FOLDER (source_path is the file it was ingested from) or UPLOAD
+    # Events {action: added|updated|replaced, route, at, by}, oldest first; the last few only.
+    history: list[dict] = field(default_factory=list)
 
     def to_metadata(self) -> dict[str, str | int]:
-        # Chroma metadata cannot hold None: store "" and read it back as None.
-        return {key: ("" if value is None else value) for key, value in asdict(self).items()}
+        # Chroma metadata cannot hold None, nor lists: store "" and JSON, and read them back.
+        values = asdict(self) | {"history": json.dumps(self.history[-_HISTORY_KEPT:])}
+        return {key: ("" if value is None else value) for key, value in values.items()}
 
     @classmethod
-    def from_metadata(cls, metadata: dict) -> "DocumentRecord":
+    def from_metadata(cls, metadata: dict, data_dir: Path | None = None) -> "DocumentRecord":
+        """A stored record; one written before origins were recorded gets its origin from its path."""
         values = {}
-        for field in fields(cls):
-            value = metadata.get(field.name)
-            values[field.name] = None if value == "" and "None" in str(field.type) else value
+        for item in fields(cls):
+            value = metadata.get(item.name)
+            values[item.name] = None if value == "" and "None" in str(item.type) else value
+        values["history"] = json.loads(metadata.get("history") or "[]")
+        values["origin"] = metadata.get("origin") or origin_of(values["source_path"], data_dir)
         return cls(**values)
+
+
+def origin_of(source_path: str, data_dir: Path | None) -> str:
+    """UPLOAD for a file in the data directory's uploads folder, FOLDER for any other."""
+    if data_dir is None:
+        return FOLDER
+    return UPLOAD if Path(source_path).parent == (data_dir / UPLOADS).resolve() else FOLDER
+
+
+# What API clients and the CLI are told: the server's address and the cause go to the log only.
+SERVER_DOWN = "The Chroma server (DOSSIER_CHROMA_URL) does not answer; Dossier tries again on the next request."
 
 
 def connect(settings: StoreSettings) -> chromadb.ClientAPI:
     """An embedded Chroma under the data directory, or a client of DOSSIER_CHROMA_URL."""
+    if settings.chroma_url:
+        return connect_to_server(settings)
     try:
-        if settings.chroma_url:
-            url = urlparse(settings.chroma_url)
-            if not url.hostname:
-                raise StoreUnavailableError(
-                    f"DOSSIER_CHROMA_URL {settings.chroma_url!r} is not a URL like "
-                    "http://127.0.0.1:8001."
-                )
-            return chromadb.HttpClient(
-                host=url.hostname,
-                port=url.port or (443 if url.scheme == "https" else 8000),
-                ssl=url.scheme == "https",
-                settings=_chroma_settings(),
-            )
         path = settings.data_dir / "chroma"
         path.mkdir(parents=True, exist_ok=True)
         return chromadb.PersistentClient(path=str(path), settings=_chroma_settings())
-    except StoreUnavailableError:
-        raise
     except Exception as exc:  # Chroma raises ValueError, OSError or its own errors here
-        where = settings.chroma_url or str(settings.data_dir / "chroma")
-        raise StoreUnavailableError(f"Cannot open the Chroma store at {where}: {exc}") from exc
+        raise StoreUnavailableError(f"Cannot open the Chroma store at {path}: {exc}") from exc
+
+
+def connect_to_server(settings: StoreSettings) -> chromadb.ClientAPI:
+    """A client of the Chroma server whose every request gives up after DOSSIER_CHROMA_TIMEOUT."""
+    url = urlparse(settings.chroma_url)
+    if not url.hostname:
+        raise StoreUnavailableError(
+            f"DOSSIER_CHROMA_URL {settings.chroma_url!r} is not a URL like http://127.0.0.1:8001."
+        )
+    port = url.port or (443 if url.scheme == "https" else 8000)
+    try:
+        # chromadb's client waits for ever (its httpx timeout is None), also while it connects:
+        # ask for a heartbeat first, with the timeout, so that a hung server fails in bounded time.
+        heartbeat = f"{url.scheme}://{url.hostname}:{port}/api/v2/heartbeat"
+        httpx.get(heartbeat, timeout=settings.chroma_timeout).raise_for_status()
+        client = chromadb.HttpClient(
+            host=url.hostname, port=port, ssl=url.scheme == "https", settings=_chroma_settings()
+        )
+    except Exception as exc:
+        logger.info("cannot reach the Chroma server at %s:%s: %r", url.hostname, port, exc)
+        raise StoreUnavailableError(SERVER_DOWN) from exc
+    client._server._session.timeout = httpx.Timeout(settings.chroma_timeout)  # no public setting
+    return client
+
+
+class ServerCollection:
+    """A collection on a Chroma server: losing the server raises StoreUnavailableError.
+
+    It also marks its store `broken`, so that the server's IndexHandle connects again on the next
+    request instead of keeping a client of a server that went away (or a collection that a
+    rebuild by another process replaced).
+    """
+
+    LOST = (httpx.TransportError, chromadb.errors.NotFoundError)
+
+    def __init__(self, collection, store: "Store") -> None:
+        self._collection = collection
+        self._store = store
+
+    def __getattr__(self, name: str):
+        attribute = getattr(self._collection, name)
+        if not callable(attribute):
+            return attribute
+
+        def call(*args, **kwargs):
+            try:
+                return attribute(*args, **kwargs)
+            except self.LOST as exc:
+                self._store.broken = True
+                logger.info("lost the Chroma server during %s: %r", name, exc)
+                raise StoreUnavailableError(SERVER_DOWN) from exc
+
+        return call
 
 
 def read_generation(settings: StoreSettings) -> str:
-    """Changes whenever an ingest run changed an embedded index; constant for a Chroma server."""
-    if settings.chroma_url:
-        return ""
+    """Changes whenever an ingest run changed the index (with a Chroma server: its BM25 index)."""
     try:
         return (settings.data_dir / GENERATION_FILE).read_text()
     except OSError:
@@ -145,6 +208,7 @@ class Store:
         self._documents = None
         self._sentences = None
         self._vector_store: ChromaVectorStore | None = None
+        self.broken = False  # a Chroma server went away under it: connect again
 
     @classmethod
     def connect(cls, settings: StoreSettings) -> "Store":
@@ -158,6 +222,9 @@ class Store:
             collection = self.client.get_collection(self.chunks_name, embedding_function=None)
         except chromadb.errors.NotFoundError:
             return None
+        except httpx.TransportError as exc:
+            self.broken = True
+            raise StoreUnavailableError(SERVER_DOWN) from exc
         except Exception as exc:
             raise StoreUnavailableError(f"Cannot read the Chroma store: {exc}") from exc
         return IndexSpec.from_metadata(collection.metadata)
@@ -188,8 +255,16 @@ class Store:
             self._sentences = self.client.get_or_create_collection(
                 self.sentences_name, configuration=_COSINE, embedding_function=None
             )
+        except httpx.TransportError as exc:
+            self.broken = True
+            raise StoreUnavailableError(SERVER_DOWN) from exc
         except Exception as exc:
             raise StoreUnavailableError(f"Cannot open the Chroma collections: {exc}") from exc
+        if self.settings.chroma_url:
+            self._chunks, self._documents, self._sentences = (
+                ServerCollection(collection, self)
+                for collection in (self._chunks, self._documents, self._sentences)
+            )
 
     def drop(self) -> None:
         """Delete the collections (for a rebuild)."""
@@ -204,8 +279,8 @@ class Store:
         self.client.close()
 
     def mark_changed(self) -> None:
-        if not self.settings.chroma_url:
-            (self.settings.data_dir / GENERATION_FILE).write_text(uuid.uuid4().hex)
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        (self.settings.data_dir / GENERATION_FILE).write_text(uuid.uuid4().hex)
 
     @property
     def vector_store(self) -> ChromaVectorStore:
@@ -222,7 +297,7 @@ class Store:
         return self._documents.count()
 
     def list_documents(self) -> list[DocumentRecord]:
-        records = [DocumentRecord.from_metadata(m) for m in all_metadatas(self._documents)]
+        records = [self.record(m) for m in all_metadatas(self._documents)]
         return sorted(records, key=lambda record: record.doc_id)
 
     def records(self, ids: list[str]) -> list[DocumentRecord]:
@@ -230,7 +305,10 @@ class Store:
         if not ids:
             return []
         found = self._documents.get(ids=ids, include=["metadatas"])["metadatas"]
-        return sorted((DocumentRecord.from_metadata(m) for m in found), key=lambda record: record.doc_id)
+        return sorted((self.record(m) for m in found), key=lambda record: record.doc_id)
+
+    def record(self, metadata: dict) -> DocumentRecord:
+        return DocumentRecord.from_metadata(metadata, self.settings.data_dir)
 
     def document_hashes(self) -> dict[str, str]:
         return {record.doc_id: record.content_hash for record in self.list_documents()}
@@ -246,7 +324,7 @@ class Store:
         result = self._documents.get(ids=[doc_id], include=["metadatas", "documents"])
         if not result["ids"]:
             raise DocumentNotFoundError(f"No document has the id {doc_id!r}.")
-        return DocumentRecord.from_metadata(result["metadatas"][0]), result["documents"][0]
+        return self.record(result["metadatas"][0]), result["documents"][0]
 
     def chunk_ownership(self) -> dict[str, set[str]]:
         """Each document id found among passages and sentences, with the content hashes they carry."""

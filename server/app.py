@@ -2,10 +2,10 @@
 
 import logging
 import time
-import uuid
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 
 from ingest.embedding import Embedder
@@ -13,9 +13,14 @@ from ingest.errors import DossierError
 from ingest.settings import Settings
 
 from .errors import install_error_handlers
-from .logs import request_id
-from .routes import ask, chat, documents, health, openai, search, ui
+from .guard import Guard, load_api_keys, safe_request_id
+from .logs import configure_logging, redacted_url, request_id
+from . import metrics
+from .jobs import JobQueue
+from .routes import ask, chat, docs, documents, health, jobs, openai, search, ui
+from .routes import metrics as metrics_route
 from .service import IndexHandle
+from .uploads import tidy_uploads
 
 logger = logging.getLogger(__name__)
 
@@ -33,23 +38,51 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
         app.state.index = IndexHandle(settings, embedder or Embedder(settings.embedding))
         llm = settings.llm
         if llm.answerer == "llm":  # never the API key
-            logger.info("answers by %s at %s (strict: %s)", llm.llm_model, llm.llm_base_url, llm.llm_strict)
+            logger.info("answers by %s at %s (strict: %s)", llm.llm_model, redacted_url(llm.llm_base_url), llm.llm_strict)
         try:
             app.state.index.service()
         except DossierError as exc:
             logger.warning("not ready yet: %s", exc.detail)
+        try:
+            tidy_uploads(settings, app.state.index)
+        except OSError as exc:
+            logger.warning("cannot tidy the uploads folder: %s", exc.strerror)
+        app.state.jobs = JobQueue(settings.server.max_jobs_kept)
+        metrics.watch_job_queue(lambda: app.state.jobs.depth)
         yield
+        app.state.jobs.close()
 
-    app = FastAPI(title="Dossier", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
+    keys = load_api_keys(settings.server.api_keys)  # an unreadable key file stops the start
+    app = FastAPI(
+        title="Dossier", version="0.1.0", description=DESCRIPTION, lifespan=lifespan, docs_url=None, redoc_url=None
+    )
     install_error_handlers(app)
+    app.add_middleware(Guard, settings=settings.server, keys=keys)
+    if settings.server.cors_origins:  # outside the guard: it answers preflights, and labels refusals
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.server.cors_origins,
+            allow_methods=["*"],
+            allow_headers=["Authorization", "X-API-Key", "Content-Type", "X-Request-ID"],
+            expose_headers=["X-Request-ID", "Retry-After"],
+        )
     app.middleware("http")(ui.add_page_headers)
     app.middleware("http")(log_request)
-    for module in (ask, chat, search, documents, health, openai):
+    for module in (ask, chat, search, documents, jobs, health, openai, metrics_route):
         summarise_routes_from_docstrings(module.router)
         app.include_router(module.router)
     app.include_router(ui.router)
     ui.mount_static_files(app)
+    docs.add_docs(app, api_keys=bool(keys))
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one `dossier serve --workers N` worker, a process of its own: its settings come
+    from the DOSSIER_ variables, which `serve` has checked and completed with its options."""
+    settings = Settings()
+    configure_logging("INFO", settings.server.log_format)
+    return create_app(settings)
 
 
 def summarise_routes_from_docstrings(router: APIRouter) -> None:
@@ -60,7 +93,7 @@ def summarise_routes_from_docstrings(router: APIRouter) -> None:
 
 
 async def log_request(request: Request, call_next):
-    rid = request.headers.get("x-request-id") or uuid.uuid4().hex[:12]
+    rid = safe_request_id(request.headers.get("x-request-id"))
     token = request_id.set(rid)
     started = time.perf_counter()
     try:
@@ -68,6 +101,7 @@ async def log_request(request: Request, call_next):
         elapsed = (time.perf_counter() - started) * 1000
         response.headers["x-request-id"] = rid
         logger.info("%s %s %d %.0fms", request.method, request.url.path, response.status_code, elapsed)
+        metrics.observe_request(request, response.status_code, elapsed / 1000)
         return response
     finally:
         request_id.reset(token)

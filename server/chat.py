@@ -35,7 +35,8 @@ import anyio
 from fastapi.concurrency import run_in_threadpool
 from llama_index.core.llms import ChatMessage, MessageRole
 
-from ingest.errors import DossierError, InvalidConversationError, LLMFailedError
+from ingest.errors import DossierError, InvalidConversationError, LLMFailedError, RequestLimitError
+from ingest.settings import ServerSettings
 from ingest.tokens import count_tokens
 from prompts import render
 
@@ -68,6 +69,19 @@ class Standalone:
         return self.question != self.original
 
 
+def check_limits(turns: list[Turn], limits: ServerSettings) -> None:
+    """Refuse a conversation too long to take in, before any work is spent on it."""
+    if len(turns) > limits.max_chat_messages:
+        raise RequestLimitError(
+            f"messages: {len(turns)} messages; the limit is {limits.max_chat_messages} (DOSSIER_MAX_CHAT_MESSAGES)."
+        )
+    chars = sum(len(turn.content) for turn in turns)
+    if chars > limits.max_chat_chars:
+        raise RequestLimitError(
+            f"messages: {chars} characters in all; the limit is {limits.max_chat_chars} (DOSSIER_MAX_CHAT_CHARS)."
+        )
+
+
 def conversation(turns: list[Turn]) -> tuple[list[Turn], str]:
     """The earlier turns and the last question; the conversation must end with one."""
     spoken = [turn for turn in turns if turn.role in ("user", "assistant")]
@@ -80,9 +94,9 @@ def rewrite_by_rule(
     question: str, previous: str | None, follows: Callable[[str], bool] = is_follow_up
 ) -> str:
     """The documented rule: a follow-up gets the previous question's content words appended."""
-    if previous is None or not follows(question):
+    if previous is None or not question.strip() or not follows(question):
         return question
-    asked = _FOLLOW_UP_START.sub("", question).strip() or question
+    asked = _FOLLOW_UP_START.sub("", question).strip() or question.strip()
     asked = asked[0].upper() + asked[1:]
     said = {word.lower() for word in content_words(asked)}
     context = [word for word in content_words(previous) if word.lower() not in said]
@@ -127,9 +141,10 @@ class ChatTurn:
         self, service: QueryService, turns: list[Turn], top_k: int | None, filters: SearchFilters
     ) -> None:
         self.service = service
+        check_limits(turns, service.settings.server)
         self.history, self.asked = conversation(turns)
         self.top_k = top_k
-        self.filters = filters
+        self.filters = service.check_filters(filters)
         self.standalone: Standalone | None = None
         self.draft: Draft | None = None
         self.first_delta: str | None = None
@@ -160,7 +175,7 @@ class ChatTurn:
         except LLMFailedError as exc:
             if self.service.settings.llm.llm_strict:
                 raise
-            logger.warning("LLM failed to rewrite the follow-up, using the rule: %s", exc.detail)
+            logger.warning("LLM failed to rewrite the follow-up, using the rule: %s", exc.cause)
             return standalone_by_rule(self.history, self.asked)
         limit = self.service.settings.answering.max_question_chars
         return rewritten if 0 < len(rewritten) <= limit else standalone_by_rule(self.history, self.asked)
@@ -198,6 +213,7 @@ class ChatTurn:
             async for event in self.llm_events():
                 yield event
         except DossierError as exc:
+            logger.error("%s: %s", exc.title, exc.cause if isinstance(exc, LLMFailedError) else exc.detail)
             yield "error", {"type": exc.type, "title": exc.title, "status": exc.status, "detail": exc.detail}
         finally:
             if self.stream is not None:

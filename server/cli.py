@@ -1,7 +1,10 @@
 """The `dossier` command: ingest articles, serve the API, ask questions, list documents."""
 
 import logging
+import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import click
@@ -9,7 +12,7 @@ import httpx
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from ingest.errors import DossierError
+from ingest.errors import DossierError, LLMFailedError
 from ingest.settings import Settings
 
 from .logs import configure_logging
@@ -38,8 +41,8 @@ class DossierGroup(click.Group):
             return super().invoke(ctx)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
-        except DossierError as exc:
-            raise CommandError(exc.detail) from exc
+        except DossierError as exc:  # an LLM's failure: on the operator's terminal, what the endpoint said (masked)
+            raise CommandError(exc.cause if isinstance(exc, LLMFailedError) else exc.detail) from exc
         except Exception as exc:
             logging.getLogger(__name__).debug("unexpected failure", exc_info=True)
             raise CommandError(f"Unexpected failure: {exc} (run `dossier -v ...` for details).") from exc
@@ -83,23 +86,29 @@ class RichProgress:
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--sync", is_flag=True, help="Also remove documents whose files are gone.")
 @click.option("--rebuild", is_flag=True, help="Delete the index and ingest everything again.")
-def ingest(paths: tuple[Path, ...], sync: bool, rebuild: bool) -> None:
+@click.option(
+    "--no-wait", is_flag=True, help="Fail at once when another ingest is writing to the data directory."
+)
+def ingest(paths: tuple[Path, ...], sync: bool, rebuild: bool, no_wait: bool) -> None:
     """Ingest articles from files and folders (.txt .md .html .json .jsonl).
 
-    Unchanged documents are skipped, changed ones replaced; run it as often as you like.
+    Unchanged documents are skipped, changed ones replaced; run it as often as you like. One
+    writer at a time: a second ingest (or a server's upload) waits for the first, at most
+    DOSSIER_WRITE_LOCK_TIMEOUT seconds.
     """
     from ingest.embedding import Embedder
-    from ingest.pipeline import Ingestor
-    from ingest.store import Store
+    from ingest.pipeline import Ingestor, Provenance
+    from ingest.writelock import StoreWriter, WriteLock
 
     settings = load_settings()
     with console.status("Loading the embedding model"):
         embedder = Embedder(settings.embedding)
-        store = Store.connect(settings.store)
+    lock = WriteLock(settings.store, wait=not no_wait, on_wait=lambda message: console.print(message, markup=False))
+    writer = StoreWriter(settings.store, lock=lock)
     progress = RichProgress()
     try:
-        report = Ingestor(settings, embedder, store).run(
-            paths, sync=sync, rebuild=rebuild, progress=progress
+        report = Ingestor(settings, embedder, writer=writer).run(
+            paths, sync=sync, rebuild=rebuild, progress=progress, provenance=Provenance("cli ingest", local_user())
         )
     finally:
         progress.stop()
@@ -121,24 +130,64 @@ def ingest(paths: tuple[Path, ...], sync: bool, rebuild: bool) -> None:
 @main.command()
 @click.option("--host", help="Address to listen on (default DOSSIER_HOST or 127.0.0.1).")
 @click.option("--port", type=int, help="Port to listen on (default DOSSIER_PORT or 8000).")
-def serve(host: str | None, port: int | None) -> None:
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Worker processes; each loads the embedding model and sees every ingest and upload.",
+)
+def serve(host: str | None, port: int | None, workers: int) -> None:
     """Serve the web chat at / and the HTTP API (OpenAPI docs at /docs)."""
     import uvicorn
 
     from .app import create_app
 
     settings = load_settings()
-    configure_logging("INFO")
-    app = create_app(settings)
     host, port = host or settings.server.host, port or settings.server.port
+    # Workers are processes that build their settings from the environment: the options go there
+    # too (the default allowed hosts include the bind address).
+    os.environ.update(DOSSIER_HOST=host, DOSSIER_PORT=str(port))
+    settings = load_settings()
+    configure_logging("INFO", settings.server.log_format)
+    own_metrics_folder = prepare_metrics_folder(workers)
+    app = create_app(settings)  # with several workers, a check (of the API key file, say) before they start
     click.echo(f"Dossier: the chat at http://{host}:{port}/, the API docs at http://{host}:{port}/docs")
-    uvicorn.run(
-        app,
-        host=host,
-        port=port,
-        log_config=None,
-        access_log=False,
-    )
+    try:
+        uvicorn.run(
+            app if workers == 1 else "server.app:app_from_environment",
+            factory=workers > 1,
+            workers=workers,
+            host=host,
+            port=port,
+            log_config=None,
+            access_log=False,
+            # A worker answers uvicorn's health checks only once it has imported Dossier, which
+            # takes more than uvicorn's 5 s on a busy machine: it would be killed and restarted.
+            timeout_worker_healthcheck=60,
+        )
+    finally:
+        if own_metrics_folder:
+            shutil.rmtree(own_metrics_folder, ignore_errors=True)
+
+
+def prepare_metrics_folder(workers: int) -> Path | None:
+    """Workers count in files under PROMETHEUS_MULTIPROC_DIR (prometheus-client's multiprocess mode).
+
+    The folder is emptied at start, as prometheus-client requires; with several workers and no
+    folder set, a fresh temporary one, which is returned to be removed at exit.
+    """
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        for stale in Path(folder).glob("*.db"):
+            stale.unlink()
+        return None
+    if workers == 1:
+        return None
+    created = Path(tempfile.mkdtemp(prefix="dossier-metrics-"))
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(created)
+    return created
 
 
 @main.command()
@@ -159,7 +208,8 @@ def ask(question, top_k, doc_ids, source, published_from, published_to, as_json,
         "published_to": published_to.date().isoformat() if published_to else None,
     }
     body = {"question": question, "top_k": top_k, "filters": filters}
-    result = remote("POST", url, "/v1/ask", json=body) if url else local_ask(body)
+    request = ask_request(body)  # bad input is one line, before a model loads or a request is sent
+    result = remote("POST", url, "/v1/ask", json=body) if url else local_ask(request)
     if as_json:
         out.print_json(data=result)
         return
@@ -198,6 +248,16 @@ def documents(as_json: bool, url: str | None) -> None:
     out.print(f"{result['count']} documents")
 
 
+def local_user() -> str:
+    """Who runs the command, for the history of the documents it writes."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except Exception:  # no USER variable and no password entry (some containers)
+        return "local user"
+
+
 def local_service():
     from ingest.embedding import Embedder
     from ingest.errors import IndexNotFoundError
@@ -212,20 +272,23 @@ def local_service():
     return IndexHandle(settings, Embedder(settings.embedding)).service()
 
 
-def local_ask(body: dict) -> dict:
+def ask_request(body: dict):
     from pydantic import ValidationError
 
-    from .routes.ask import ask_question
     from .schemas import AskRequest
 
     try:
-        request = AskRequest.model_validate(body)
+        return AskRequest.model_validate(body)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "request"
         raise CommandError(f"{where}: {first['msg'].removeprefix('Value error, ')}.") from exc
-    service = local_service()
-    return ask_question(request, service).model_dump()
+
+
+def local_ask(request) -> dict:
+    from .routes.ask import ask_question
+
+    return ask_question(request, local_service()).model_dump()
 
 
 def local_documents() -> dict:

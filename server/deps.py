@@ -6,6 +6,7 @@ from fastapi import Depends, Request
 
 from ingest.settings import Settings
 
+from .jobs import JobQueue
 from .service import IndexHandle, QueryService
 
 
@@ -17,6 +18,10 @@ def get_index(request: Request) -> IndexHandle:
     return request.app.state.index
 
 
+def get_jobs(request: Request) -> JobQueue:
+    return request.app.state.jobs
+
+
 def get_service(index: Annotated[IndexHandle, Depends(get_index)]) -> QueryService:
     return index.service()
 
@@ -24,3 +29,4 @@ def get_service(index: Annotated[IndexHandle, Depends(get_index)]) -> QueryServi
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 IndexDep = Annotated[IndexHandle, Depends(get_index)]
 ServiceDep = Annotated[QueryService, Depends(get_service)]
+JobsDep = Annotated[JobQueue, Depends(get_jobs)]

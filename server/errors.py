@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ingest.errors import DossierError
+from ingest.errors import DossierError, LLMFailedError
 
 logger = logging.getLogger(__name__)
 
@@ -38,9 +38,11 @@ def openai_error(status: int, message: str, type_: str) -> JSONResponse:
 
 
 async def dossier_error(request: Request, exc: DossierError) -> JSONResponse:
-    if exc.status >= 500:
-        logger.error("%s: %s", exc.title, exc.detail)
-    return problem(exc.status, exc.title, exc.detail, request.url.path, exc.type)
+    if exc.status >= 500:  # an LLM's failure: what the endpoint said (masked), which clients never see
+        logger.error("%s: %s", exc.title, exc.cause if isinstance(exc, LLMFailedError) else exc.detail)
+    response = problem(exc.status, exc.title, exc.detail, request.url.path, exc.type)
+    response.headers.update(getattr(exc, "headers", None) or {})  # e.g. Retry-After
+    return response
 
 
 async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -1,12 +1,15 @@
 """The language model: any OpenAI-compatible chat endpoint, through llama-index's `OpenAILike`.
 
 Failures of every kind (refused connection, timeout, error status, a body that is not a chat
-completion, an empty answer) become one of two Dossier errors with a sentence saying why, so the
-answerer can fall back to the extractive answer, or return 502/504 in strict mode.
+completion, an empty answer) become one of two Dossier errors naming the kind of failure, so the
+answerer can fall back to the extractive answer, or return 502/504 in strict mode. What the
+endpoint said, and its URL, go to the log only, with credentials masked: an endpoint may echo
+the `Authorization` header, and the URL may hold a password.
 """
 
 import logging
 from collections.abc import AsyncIterator, Sequence
+from urllib.parse import urlsplit
 
 import anyio
 import openai
@@ -17,6 +20,8 @@ from llama_index.llms.openai_like import OpenAILike
 from ingest.errors import LLMFailedError, LLMTimeoutError
 from ingest.settings import LLMSettings
 
+from .logs import mask_secrets, redacted_url, register_secret, request_id
+
 logger = logging.getLogger(__name__)
 
 
@@ -26,6 +31,8 @@ class LLMClient:
     def __init__(self, settings: LLMSettings) -> None:
         self.settings = settings
         self.name = f"llm:{settings.llm_model}"
+        register_secret(settings.llm_api_key.get_secret_value())
+        register_secret(urlsplit(settings.llm_base_url).password)
         credentials = {
             "base_url": settings.llm_base_url,
             "api_key": settings.llm_api_key.get_secret_value(),
@@ -96,20 +103,25 @@ class LLMClient:
         return content
 
     def empty_answer(self) -> LLMFailedError:
-        return LLMFailedError(f"The language model at {self.settings.llm_base_url} returned an empty answer.")
+        where = redacted_url(self.settings.llm_base_url)
+        return LLMFailedError("empty answer", f"The language model at {where} returned an empty answer.", request_id.get())
 
     def failure(self, exc: Exception) -> LLMFailedError:
-        """One sentence saying what went wrong with the endpoint."""
-        where = self.settings.llm_base_url
+        """The kind of failure for API clients; the endpoint's words, masked, for the log."""
+        where = redacted_url(self.settings.llm_base_url)
+        error, kind = LLMFailedError, "bad response: not a chat completion"
         if isinstance(exc, openai.APITimeoutError):
-            return LLMTimeoutError(
-                f"The language model at {where} did not answer within {self.settings.llm_timeout:g} s."
+            error, kind = LLMTimeoutError, f"timeout after {self.settings.llm_timeout:g} s"
+            cause = f"The language model at {where} did not answer within {self.settings.llm_timeout:g} s."
+        elif isinstance(exc, openai.APIConnectionError):
+            kind = "connection failed"
+            cause = f"Cannot reach the language model at {where}: {exc.__cause__ or exc}."
+        elif isinstance(exc, openai.APIStatusError):
+            kind = f"HTTP {exc.status_code}"
+            cause = f"The language model at {where} answered with HTTP {exc.status_code}: {exc.message}"
+        else:
+            cause = (
+                f"The language model at {where} returned something that is not a chat completion "
+                f"({type(exc).__name__}: {exc})."
             )
-        if isinstance(exc, openai.APIConnectionError):
-            return LLMFailedError(f"Cannot reach the language model at {where}: {exc.__cause__ or exc}.")
-        if isinstance(exc, openai.APIStatusError):
-            return LLMFailedError(f"The language model at {where} answered with HTTP {exc.status_code}: {exc.message}")
-        return LLMFailedError(
-            f"The language model at {where} returned something that is not a chat completion "
-            f"({type(exc).__name__}: {exc})."
-        )
+        return error(kind, mask_secrets(cause), request_id.get())

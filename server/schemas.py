@@ -1,18 +1,37 @@
 """Request and response bodies of the HTTP API (they are also its OpenAPI schema)."""
 
+from dataclasses import asdict
 from datetime import date
-from typing import Literal
+from pathlib import Path
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, Field, field_validator, model_validator
 
 from .filters import SearchFilters
+
+
+def encodable(value: str) -> str:
+    """Text must be valid Unicode: a lone surrogate (JSON's `"\\udfff"`) cannot be embedded or stored."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(
+            f"the text is not valid Unicode (a lone surrogate {value[exc.start]!a} at character {exc.start})"
+        ) from None
+    return value
+
+
+# Every text a client sends is this type, so that bad text is a 422 naming the field.
+CleanText = Annotated[str, AfterValidator(encodable)]
 
 
 class Filters(BaseModel):
     """What the answer may come from; every filter given must hold."""
 
-    doc_ids: list[str] = Field(default_factory=list, description="Only these documents.")
-    source: str | None = Field(None, description="Only articles from this source (exact match).")
+    doc_ids: list[CleanText] = Field(
+        default_factory=list, description="Only these documents (at most DOSSIER_MAX_FILTER_IDS)."
+    )
+    source: CleanText | None = Field(None, description="Only articles from this source (exact match).")
     published_from: date | None = Field(None, description="Only articles published on or after this date.")
     published_to: date | None = Field(None, description="Only articles published on or before this date.")
 
@@ -27,7 +46,7 @@ class Filters(BaseModel):
 
 
 class AskRequest(BaseModel):
-    question: str = Field(description="The question, in plain language.", examples=["What did Motegi brief Jaishankar on?"])
+    question: CleanText = Field(description="The question, in plain language.", examples=["What did Motegi brief Jaishankar on?"])
     top_k: int | None = Field(None, ge=1, le=50, description="Passages to retrieve; default from settings.")
     filters: Filters = Field(
         default_factory=Filters,
@@ -81,7 +100,8 @@ class AskResponse(BaseModel):
     abstained: bool = Field(description="True when the sources do not answer the question.")
     answerer: str = Field(description="What produced the answer: `extractive`, or `llm:<model>`.")
     fallback: str | None = Field(
-        description="Set when the LLM failed and this is the extractive answer instead: why it failed."
+        description="Set when the LLM's answer was replaced by the extractive one: why (the kind of "
+        "failure and the request id; the endpoint's own error is only in the server log)."
     )
     citations: list[Citation]
     sentences: list[CheckedSentence] = Field(description="Each sentence of the answer with its verdict.")
@@ -112,15 +132,35 @@ class ChatMessage(BaseModel):
         None, description="Text, or OpenAI content parts (`{\"type\": \"text\", \"text\": ...}`)."
     )
 
+    @field_validator("content")
+    @classmethod
+    def content_encodable(cls, value: str | list[dict] | None) -> str | list[dict] | None:
+        for text in texts_in(value):
+            encodable(text)
+        return value
+
     def text(self) -> str:
         if isinstance(self.content, list):
             return " ".join(str(part.get("text", "")) for part in self.content if part.get("type") == "text")
         return self.content or ""
 
 
+def texts_in(value: object) -> list[str]:
+    """Every string inside a JSON value, keys included."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [text for key, item in value.items() for text in (*texts_in(key), *texts_in(item))]
+    if isinstance(value, list):
+        return [text for item in value for text in texts_in(item)]
+    return []
+
+
 class ChatRequest(BaseModel):
     messages: list[ChatMessage] = Field(
-        min_length=1, description="The conversation so far; it ends with the user's question."
+        min_length=1,
+        description="The conversation so far; it ends with the user's question (at most "
+        "DOSSIER_MAX_CHAT_MESSAGES messages and DOSSIER_MAX_CHAT_CHARS characters).",
     )
     stream: bool = Field(False, description="Stream Server-Sent Events instead of one JSON body.")
     top_k: int | None = Field(None, ge=1, le=50, description="Passages to retrieve; default from settings.")
@@ -153,6 +193,15 @@ class SearchResponse(BaseModel):
     timings_ms: dict[str, float]
 
 
+class HistoryEvent(BaseModel):
+    action: Literal["added", "updated", "replaced"] = Field(
+        description="`replaced`: by a document of another origin (an upload sent with replace=true, or a folder)."
+    )
+    route: str = Field(description="How: `cli ingest` or `upload`.")
+    at: str = Field(description="When, ISO 8601 (UTC).")
+    by: str = Field(description="Who: the API key's fingerprint, `anonymous`, or the user who ran the command.")
+
+
 class DocumentSummary(BaseModel):
     doc_id: str
     title: str
@@ -164,6 +213,14 @@ class DocumentSummary(BaseModel):
     char_count: int
     content_hash: str
     ingested_at: str
+    origin: Literal["folder", "upload"] = Field(
+        description="`folder`: ingested from a folder by `dossier ingest` (an upload may not replace it, nor "
+        "a deletion remove it, without replace=true); `upload`: uploaded through the API."
+    )
+    origin_folder: str | None = Field(
+        None, description="For `folder`: the folder it was ingested from (relative to the server's folder)."
+    )
+    history: list[HistoryEvent] = Field(default_factory=list, description="How it came to be, oldest first.")
 
 
 class DocumentDetail(DocumentSummary):
@@ -192,6 +249,48 @@ class IngestSummary(BaseModel):
 
 class DeletedDocument(BaseModel):
     deleted: DocumentSummary
+
+
+class Problem(BaseModel):
+    type: str
+    title: str
+    status: int
+    detail: str
+
+
+class JobState(BaseModel):
+    id: str
+    state: Literal["queued", "running", "succeeded", "failed"]
+    created_at: str
+    finished_at: str | None
+    files: list[str] = Field(description="The file names as uploaded.")
+    result: IngestSummary | None = Field(description="When it succeeded: what it ingested.")
+    error: Problem | None = Field(description="When it failed: why, as problem details.")
+
+
+class JobAccepted(BaseModel):
+    job: JobState
+
+
+def document_summary(record, model: type[DocumentSummary] = DocumentSummary, **extra) -> DocumentSummary:
+    """The API's view of a stored DocumentRecord: no server path, only a folder it came from."""
+    folder = None
+    if record.origin == "folder":
+        parent = Path(record.source_path).parent
+        folder = str(parent.relative_to(Path.cwd())) if parent.is_relative_to(Path.cwd()) else parent.name
+    return model(**asdict(record), origin_folder=folder, **extra)
+
+
+def ingest_summary(report, records) -> IngestSummary:
+    return IngestSummary(
+        summary=report.summary(),
+        added=report.added,
+        updated=report.updated,
+        unchanged=report.unchanged,
+        skipped=[SkippedFile(file=s.path, reason=s.reason) for s in report.skipped],
+        documents=[document_summary(record) for record in records],
+        seconds=round(report.seconds, 3),
+    )
 
 
 class Health(BaseModel):

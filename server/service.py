@@ -3,6 +3,8 @@
 import logging
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -10,13 +12,21 @@ from pathlib import Path
 from llama_index.core.llms import ChatMessage
 
 from ingest.embedding import Embedder
-from ingest.errors import IndexNotFoundError, InvalidQuestionError, LLMFailedError
+from ingest.errors import (
+    DossierError,
+    IndexNotFoundError,
+    InvalidQuestionError,
+    LLMFailedError,
+    RequestLimitError,
+)
 from ingest.index import IndexSpec
-from ingest.pipeline import Ingestor, IngestReport
+from ingest.pipeline import Ingestor, IngestReport, Provenance
 from ingest.settings import Settings
 from ingest.sparse import SparseIndex, up_to_date_index
 from ingest.store import DocumentRecord, Store, read_generation
+from ingest.writelock import WriteLock, WriteSession
 
+from . import metrics
 from .answer import Answer, ExtractiveAnswerer, ShortAnswer
 from .filters import SearchFilters
 from .llm import LLMClient
@@ -165,6 +175,11 @@ class QueryService:
         question = question.strip()
         if not question:
             raise InvalidQuestionError("The question is empty.")
+        if not question.isascii():  # the embedder would fail on a lone surrogate, after retries
+            try:
+                question.encode("utf-8")
+            except UnicodeEncodeError:
+                raise InvalidQuestionError("The question is not valid Unicode (it holds a lone surrogate).") from None
         limit = self.settings.answering.max_question_chars
         if len(question) > limit:
             raise InvalidQuestionError(
@@ -172,13 +187,22 @@ class QueryService:
             )
         return question
 
+    def check_filters(self, filters: SearchFilters | None) -> SearchFilters:
+        limit = self.settings.server.max_filter_ids
+        if filters and len(filters.doc_ids) > limit:
+            raise RequestLimitError(
+                f"filters.doc_ids names {len(filters.doc_ids)} documents; the limit is {limit} (DOSSIER_MAX_FILTER_IDS)."
+            )
+        return filters or SearchFilters()
+
     def search(self, query: str, top_k: int | None = None, filters: SearchFilters | None = None) -> SearchResult:
         query = self.check_question(query)
+        filters = self.check_filters(filters)
         timer = Timer()
         embedding = self.embedder.embed_query(query)
         timer.lap("embed")
         top_k = top_k or self.settings.retrieval.top_k
-        passages = self.retriever.retrieve(query, embedding, top_k, filters or SearchFilters())
+        passages = self.retriever.retrieve(query, embedding, top_k, filters)
         timer.lap("retrieve")
         logger.info("search: %d passages %s", len(passages), [p.chunk_id for p in passages])
         return SearchResult(passages, timer.done())
@@ -198,12 +222,13 @@ class QueryService:
     def draft(self, question: str, top_k: int | None = None, filters: SearchFilters | None = None) -> Draft:
         """Retrieve, find the evidence, and (with an LLM, when the evidence suffices) write the prompt."""
         question = self.check_question(question)
+        filters = self.check_filters(filters)
         timer = Timer()
         embedding = self.embedder.embed_query(question)  # once: every stage below shares it
         timer.lap("embed")
         top_k = top_k or self.settings.retrieval.top_k
         pool = max(top_k, self.settings.answering.candidate_passages)
-        candidates = self.retriever.retrieve(question, embedding, pool, filters or SearchFilters())
+        candidates = self.retriever.retrieve(question, embedding, pool, filters)
         passages = candidates[:top_k]
         timer.lap("retrieve")
         extractive = self.extractive.answer(question, embedding, candidates)
@@ -232,9 +257,10 @@ class QueryService:
         """Strict: raise. Otherwise the extractive answer, marked as a fallback, and a log line why."""
         if self.settings.llm.llm_strict:
             raise error
-        logger.warning("LLM failed, answering extractively: %s", error.detail)
+        logger.warning("LLM failed, answering extractively: %s", error.cause)
+        metrics.observe_fallback("llm_failed")
         draft.timer.lap("generate")
-        return self.extractive_result(draft, fallback=error.detail)
+        return self.extractive_result(draft, fallback=error.fallback)
 
     def llm_result(self, draft: Draft, text: str) -> AskResult:
         checked = self.llm_answerer.check(text, draft.sources)
@@ -242,6 +268,7 @@ class QueryService:
         if checked.nothing_supported:
             reason = "No sentence of the language model's answer was supported by the passage it cites."
             logger.warning("%s Answering extractively.", reason)
+            metrics.observe_fallback("nothing_supported")
             return self.extractive_result(draft, fallback=reason)
         citations = {q.number: Citation.of(q.number, q.sentence, q.support) for q in checked.quotes}
         sentences = [
@@ -259,6 +286,7 @@ class QueryService:
         return result
 
     def log(self, result: AskResult) -> None:
+        metrics.observe_answer(result.answerer, result.abstained, result.abstention_reason, result.timings_ms)
         logger.info(
             "ask: answerer=%s abstained=%s best=%.3f passages=%s cited=%s unsupported=%d invalid=%s %.0fms",
             result.answerer, result.abstained, result.evidence_score, [p.chunk_id for p in result.passages],
@@ -297,31 +325,55 @@ class IndexHandle:
         self.llm = LLMClient(settings.llm) if settings.llm.answerer == "llm" else None
         self._service: QueryService | None = None
         self._generation: str | None = None
-        self._lock = threading.RLock()  # ingest and remove hold it, then ask for the service
+        self._lock = threading.RLock()  # writes hold it, then ask for the service
+        self.write_lock = WriteLock(settings.store)  # and this one, which other processes share
 
     def service(self) -> QueryService:
         generation = read_generation(self.settings.store)
-        if self._service is None or generation != self._generation:
+        if self._stale(generation):
             with self._lock:
-                if self._service is None or generation != self._generation:
+                if self._stale(generation):
                     self._reopen(generation)
         return self._service
 
-    def ingest(self, paths: list[Path]) -> IngestReport:
-        """Ingest files into the served index, then answer from the result."""
-        with self._lock:
-            ingestor = Ingestor(self.settings, self.embedder, self._store_for_write())
-            report = ingestor.run(paths)
-            self._serve(ingestor.store, read_generation(self.settings.store), ingestor.sparse)
+    def _stale(self, generation: str) -> bool:
+        # Broken: the Chroma server went away under the open client; connect again.
+        return self._service is None or generation != self._generation or self._service.store.broken
+
+    def ingest(self, paths: list[Path], provenance: Provenance | None = None) -> IngestReport:
+        """Ingest files into the served index; the write lock is held only while writing."""
+        report = Ingestor(self.settings, self.embedder, writer=self).run(paths, provenance=provenance)
+        metrics.observe_ingest(report)
         return report
 
-    def remove(self, doc_id: str) -> DocumentRecord:
-        """Delete a document from the served index; raises DocumentNotFoundError for an unknown id."""
-        with self._lock:
-            ingestor = Ingestor(self.settings, self.embedder, self._store_for_write())
-            record = ingestor.remove(doc_id)
-            self._serve(ingestor.store, read_generation(self.settings.store), ingestor.sparse)
-        return record
+    def remove(self, doc_id: str, *, replace: bool = False) -> DocumentRecord:
+        """Delete a document from the served index; raises DocumentNotFoundError for an unknown id,
+        DocumentConflictError for a folder's document without `replace`."""
+        return Ingestor(self.settings, self.embedder, writer=self).remove(doc_id, replace=replace)
+
+    @contextmanager
+    def writing(self) -> Iterator[WriteSession]:
+        """The data directory's write lock held, and a store whose client has seen every write."""
+        with self._lock, self.write_lock.held():
+            session = WriteSession(self._store_for_write())
+            try:
+                yield session
+            finally:
+                if session.changed:
+                    session.store.mark_changed()
+                    self._written(session)
+
+    def _written(self, session: WriteSession) -> None:
+        """Answer from what was written: at once when the run is done, with its BM25 index."""
+        generation = read_generation(self.settings.store)
+        service = self._service
+        if session.sparse is None and service is not None and session.store.client is service.store.client:
+            self._generation = generation  # the open client sees the write; BM25 follows at the end
+            return
+        try:
+            self._serve(session.store, generation, session.sparse)
+        except DossierError as exc:  # e.g. a rebuild dropped everything: the next request reopens
+            logger.info("not answering from the written index yet: %s", exc.detail)
 
     def _store_for_write(self) -> Store:
         # The open client (reopened first if another process changed the index): its Chroma
@@ -334,7 +386,10 @@ class IndexHandle:
 
     def _reopen(self, generation: str) -> None:
         if self._service is not None:
-            logger.info("index changed on disk: reopening it")
+            if self._service.store.broken:
+                logger.info("connecting to the Chroma server again")
+            else:
+                logger.info("index changed on disk: reopening it")
             self._service.store.close()
             self._service = None
         store = Store.connect(self.settings.store)

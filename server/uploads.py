@@ -1,9 +1,13 @@
-"""Uploaded articles: saved under the data directory, then ingested like any other file.
+"""Uploaded articles: saved under the data directory, then ingested like any other file by a job.
 
 They stay there, so that `dossier ingest --sync .dossier/uploads` keeps them and a deleted
-upload's file goes with it.
+upload's file goes with it. A file is saved under a hidden staging name first and moved into
+place only by its job, in turn, keeping the file it replaces until the ingest has taken the new
+one: a refused or unreadable upload leaves nothing behind (it would come back with the next
+`dossier ingest` of the folder) and never costs an earlier upload its file.
 """
 
+import logging
 import os
 import re
 import uuid
@@ -11,50 +15,135 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fastapi import UploadFile
-from fastapi.concurrency import run_in_threadpool
 
-from ingest.errors import NothingIngestedError
+from ingest.errors import (
+    DataDirNotWritableError,
+    DocumentConflictError,
+    DossierError,
+    IndexNotFoundError,
+    NothingIngestedError,
+    UploadRefusedError,
+)
 from ingest.load import Skipped
-from ingest.pipeline import IngestReport
+from ingest.pipeline import IngestReport, Provenance
 from ingest.settings import Settings
-from ingest.store import DocumentRecord
+from ingest.store import UPLOADS
 
+from .jobs import Job, JobQueue
 from .service import IndexHandle
 
-UPLOADS = "uploads"
+logger = logging.getLogger(__name__)
+
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _READ_BYTES = 1 << 20
+_MAX_STEM = 150  # a saved name, with its staging prefix and suffix, stays under 255 bytes
+STAGING_SUFFIX = ".partial"  # hidden files with it are never ingested, and are deleted at start
+CONFLICT = "send replace=true to replace it"
 
 
-@dataclass(frozen=True)
+@dataclass
 class SavedUpload:
+    """An uploaded file: staged under a hidden name until its job moves it to `path`."""
+
     name: str  # as the user named it
     path: Path
+    staged: Path
+    backup: Path | None = None  # the earlier upload of that name, while the job runs
+
+    def place(self) -> None:
+        if self.path.exists():
+            self.backup = self.path.with_name(f".{self.path.name}.{uuid.uuid4().hex[:8]}{STAGING_SUFFIX}")
+            os.replace(self.path, self.backup)
+        os.replace(self.staged, self.path)
+
+    def keep(self) -> None:
+        if self.backup:
+            self.backup.unlink(missing_ok=True)
+
+    def undo(self) -> None:
+        """Put back the file this upload replaced (or none): it held no document."""
+        self.staged.unlink(missing_ok=True)
+        if self.backup:
+            os.replace(self.backup, self.path)
+        else:
+            self.path.unlink(missing_ok=True)
 
 
-async def ingest_uploads(
-    files: list[UploadFile], index: IndexHandle, settings: Settings
-) -> tuple[IngestReport, list[DocumentRecord]]:
-    """Save the uploads, ingest them, and keep only the files that held a document.
-
-    Raises NothingIngestedError, with each file's reason, when none did.
-    """
+async def queue_upload(
+    files: list[UploadFile], index: IndexHandle, settings: Settings, jobs: JobQueue, provenance: Provenance
+) -> Job:
+    """Check the upload's limits, save its files, and queue the job that ingests them."""
+    check_limits(files, settings)
     saved: list[SavedUpload] = []
     rejected: list[Skipped] = []
     folder = uploads_folder(settings)
     max_bytes = int(settings.server.max_upload_mb * 1e6)
+    try:
+        for upload in files:
+            result = await save_upload(upload, folder, max_bytes)
+            (rejected if isinstance(result, Skipped) else saved).append(result)
+    except OSError as exc:
+        for upload in saved:
+            upload.staged.unlink(missing_ok=True)
+        logger.warning("cannot save an upload: %r", exc)
+        raise DataDirNotWritableError(
+            "The data directory is not writable, so uploads cannot be saved; check its permissions and free space."
+        ) from exc
+    names = [upload.filename or "upload" for upload in files]
+    return jobs.submit(names, lambda: ingest_saved(saved, rejected, index, settings, provenance))
+
+
+def check_limits(files: list[UploadFile], settings: Settings) -> None:
+    most = settings.server.max_upload_files
+    if len(files) > most:
+        raise UploadRefusedError(
+            f"{len(files)} files in one upload; the limit is {most} (DOSSIER_MAX_UPLOAD_FILES).", status=413
+        )
+    longest = settings.server.max_filename_chars
     for upload in files:
-        result = await save_upload(upload, folder, max_bytes)
-        (rejected if isinstance(result, Skipped) else saved).append(result)
-    report = await run_in_threadpool(index.ingest, [s.path for s in saved]) if saved else IngestReport()
+        name = upload.filename or ""
+        if len(name) > longest:
+            raise UploadRefusedError(
+                f"A file name is {len(name)} characters long; the limit is {longest} "
+                f"(DOSSIER_MAX_FILENAME_CHARS): {name[:40]}…"
+            )
+
+
+def ingest_saved(
+    saved: list[SavedUpload], rejected: list[Skipped], index: IndexHandle, settings: Settings, provenance: Provenance
+) -> dict:
+    """The job: move the files into place, ingest them, keep only the files that hold a document.
+
+    Raises DocumentConflictError when the only thing held back was a folder's document, and
+    NothingIngestedError, with each file's reason, when nothing else could be ingested.
+    """
+    from .schemas import ingest_summary  # the API's shape of the result
+
+    report, records = IngestReport(), []
+    try:
+        for upload in saved:
+            upload.place()
+        if saved:
+            report = index.ingest([upload.path for upload in saved], provenance)
+        ingested = report.added + report.updated + report.unchanged
+        records = index.service().records(ingested) if ingested else []
+    except Exception:
+        for upload in saved:
+            upload.undo()
+        raise
+    used = {record.source_path for record in records}
+    for upload in saved:
+        if str(upload.path.resolve()) in used:
+            upload.keep()
+        else:
+            upload.undo()
     report.skipped = rejected + shown_skips(report.skipped, saved)
-    ingested = report.added + report.updated + report.unchanged
-    records = index.service().records(ingested) if ingested else []
-    discard_unused(saved, {record.source_path for record in records})
     if not records:
         reasons = "; ".join(f"{s.path}: {s.reason}" for s in report.skipped)
+        if any(CONFLICT in skipped.reason for skipped in report.skipped):
+            raise DocumentConflictError(f"Nothing was ingested ({reasons}).")
         raise NothingIngestedError(f"None of the uploaded files could be ingested ({reasons}).")
-    return report, records
+    return ingest_summary(report, records).model_dump()
 
 
 def uploads_folder(settings: Settings) -> Path:
@@ -64,36 +153,30 @@ def uploads_folder(settings: Settings) -> Path:
 def safe_filename(name: str | None) -> str:
     """The upload's own name (no folders) in characters safe on any file system."""
     base = Path((name or "").replace("\\", "/")).name.lstrip(".")  # never hidden: ingest skips those
-    stem = _UNSAFE.sub("-", Path(base).stem).strip("-.") or f"upload-{uuid.uuid4().hex[:8]}"
-    suffix = _UNSAFE.sub("", Path(base).suffix).lower()
+    stem = _UNSAFE.sub("-", Path(base).stem)[:_MAX_STEM].strip("-.") or f"upload-{uuid.uuid4().hex[:8]}"
+    suffix = _UNSAFE.sub("", Path(base).suffix).lower()[:16]
     return stem + suffix
 
 
 async def save_upload(upload: UploadFile, folder: Path, max_bytes: int) -> SavedUpload | Skipped:
-    """Write the upload to `folder`, replacing an earlier upload of that name only once it is whole."""
+    """Write the upload to a hidden staging file in `folder`, refusing it past `max_bytes`."""
     name = upload.filename or "upload"
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / safe_filename(name)
-    partial = folder / f".{target.name}.{uuid.uuid4().hex[:8]}.partial"  # hidden: ingest ignores it
+    staged = folder / f".{target.name}.{uuid.uuid4().hex[:8]}{STAGING_SUFFIX}"  # hidden: ingest ignores it
     size = 0
     try:
-        with partial.open("wb") as out:
+        with staged.open("wb") as out:
             while data := await upload.read(_READ_BYTES):
                 size += len(data)
                 if size > max_bytes:
+                    staged.unlink(missing_ok=True)
                     return Skipped(name, f"larger than the {max_bytes / 1e6:g} MB upload limit")
                 out.write(data)
-        os.replace(partial, target)
-    finally:
-        partial.unlink(missing_ok=True)
-    return SavedUpload(name, target)
-
-
-def discard_unused(saved: list[SavedUpload], used_paths: set[str]) -> None:
-    """Delete the saved files no ingested document came from (unsupported, empty, duplicates)."""
-    for upload in saved:
-        if str(upload.path.resolve()) not in used_paths:
-            upload.path.unlink(missing_ok=True)
+    except BaseException:
+        staged.unlink(missing_ok=True)
+        raise
+    return SavedUpload(name, target, staged)
 
 
 def shown_skips(skipped: list[Skipped], saved: list[SavedUpload]) -> list[Skipped]:
@@ -102,7 +185,7 @@ def shown_skips(skipped: list[Skipped], saved: list[SavedUpload]) -> list[Skippe
     for item in skipped:
         path = item.path
         for upload in saved:
-            path = path.replace(str(upload.path), upload.name)
+            path = path.replace(str(upload.path.resolve()), upload.name).replace(str(upload.path), upload.name)
         shown.append(Skipped(path, item.reason))
     return shown
 
@@ -112,3 +195,31 @@ def delete_uploaded_file(source_path: str, settings: Settings) -> None:
     path = Path(source_path)
     if path.parent == uploads_folder(settings).resolve():
         path.unlink(missing_ok=True)
+
+
+def tidy_uploads(settings: Settings, index: IndexHandle) -> list[str]:
+    """At start: delete the staging files a stopped server left, and report (log) the files in
+    the uploads folder that no document comes from. Returns those files' names."""
+    folder = uploads_folder(settings)
+    if not folder.is_dir():
+        return []
+    for staged in folder.glob(f".*{STAGING_SUFFIX}"):
+        logger.warning("deleting %s/%s: an upload the server did not finish", UPLOADS, staged.name)
+        staged.unlink(missing_ok=True)
+    try:
+        used = {record.source_path for record in index.service().documents()}
+    except IndexNotFoundError:
+        used = set()
+    except DossierError as exc:
+        logger.info("cannot check the uploads folder against the index: %s", exc.detail)
+        return []
+    orphans = [
+        path.name for path in sorted(folder.iterdir())
+        if path.is_file() and not path.name.startswith(".") and str(path.resolve()) not in used
+    ]
+    for name in orphans:
+        logger.warning(
+            "%s/%s holds no document (a server stopped mid-upload?): upload it again, or delete it", UPLOADS, name
+        )
+    return orphans
+

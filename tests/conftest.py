@@ -24,6 +24,11 @@ SAMPLE_ARTICLES = ROOT / "data" / "articles"
 SHARED = ROOT.parent / "shared"
 DOSSIER = Path(sys.executable).parent / "dossier"
 
+# In-process tests reach the app as Starlette's TestClient does: `Host: testserver`, from the client
+# "testclient". Servers the tests start see none of this (cli_env drops every DOSSIER_ variable).
+os.environ.setdefault("DOSSIER_ALLOWED_HOSTS", "localhost,127.0.0.1,::1,testserver")
+os.environ.setdefault("DOSSIER_RATE_LIMIT_EXEMPT", "127.0.0.1,::1,testclient")
+
 
 def settings_for(data_dir: Path, **store) -> Settings:
     return Settings(store=StoreSettings(data_dir=data_dir, **store))

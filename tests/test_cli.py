@@ -93,5 +93,8 @@ def test_ask_with_a_failing_llm_says_the_answer_is_the_fallback(cli_data_dir):
                   DOSSIER_LLM_RETRIES="0")
     result = run_cli("ask", "How many Indian AI professionals will Japan invite?", env=env)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("(The language model failed, so this is the extractive answer: Cannot reach")
+    assert result.stdout.startswith(
+        "(The language model failed, so this is the extractive answer: The language model endpoint failed "
+        "(connection failed)"
+    )
     assert "500 highly skilled" in result.stdout and result.stdout.rstrip().endswith("(extractive)")

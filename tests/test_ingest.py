@@ -157,3 +157,26 @@ def test_every_sentence_is_stored_with_exact_offsets_and_its_passages_point_to_i
         held = range(metadata[index.FIRST_SENTENCE], metadata[index.END_SENTENCE])
         assert held, text[:60]
         assert all(index.sentence_id(metadata[index.DOC_ID], n) in stored["ids"] for n in held)
+
+
+def test_a_bad_jsonl_line_is_skipped_with_its_number_and_the_rest_ingested(fresh, articles_dir):
+    _, store, ingestor = fresh
+    good = json.dumps({"doc_id": "good", "text": "A good record. It has text."})
+    (articles_dir / "records.jsonl").write_text(good + '\n{"doc_id": "bad", "text": "half a pair \\udfff"}\n')
+    report = ingestor.run([articles_dir])
+    assert sorted(report.added) == sorted([CHINA, MOTEGI, "good"])
+    assert [(s.path, s.reason.split(":")[0]) for s in report.skipped] == [
+        (f"{articles_dir / 'records.jsonl'}:2", "record holds a lone surrogate (an escape like \\udfff)")
+    ]
+
+
+def test_each_document_records_its_origin_and_history(fresh, articles_dir):
+    _, store, ingestor = fresh
+    ingestor.run([articles_dir])
+    (articles_dir / f"{MOTEGI}.txt").write_text((articles_dir / f"{MOTEGI}.txt").read_text() + "\nOne more line.\n")
+    ingestor.run([articles_dir])
+    record = store.records([MOTEGI])[0]
+    assert record.origin == "folder"
+    assert [(event["action"], event["route"]) for event in record.history] == [
+        ("added", "cli ingest"), ("updated", "cli ingest")
+    ]

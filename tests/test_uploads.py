@@ -26,7 +26,9 @@ def upload_dossier(cli_data_dir, tmp_path_factory):
 
 
 def upload(url: str, *files: tuple[str, bytes]) -> httpx.Response:
-    return httpx.post(url + "/v1/documents", files=[("files", file) for file in files], timeout=120)
+    """Upload and wait for the job (?wait=true): 201 and the ingest summary, or its problem."""
+    files = [("files", file) for file in files]
+    return httpx.post(url + "/v1/documents", params={"wait": "true"}, files=files, timeout=120)
 
 
 def ask(url: str) -> dict:
@@ -95,7 +97,7 @@ def test_an_upload_with_nothing_to_ingest_is_a_problem(upload_dossier):
     assert problem["type"] == "/problems/nothing-ingested"
     assert problem["detail"].startswith("None of the uploaded files could be ingested (notes.pdf: unsupported")
     assert uploaded_files(upload_dossier) == []
-    missing = httpx.post(upload_dossier.url + "/v1/documents", timeout=30)
+    missing = httpx.post(upload_dossier.url + "/v1/documents", params={"wait": "true"}, timeout=30)
     assert missing.status_code == 422 and missing.json()["detail"] == "files: Field required"
 
 
@@ -118,7 +120,9 @@ def test_deleting_a_document_ingested_from_a_folder_keeps_its_file(upload_dossie
     (folder / "valdora.txt").write_text(ARTICLE)
     ingested = run_cli("ingest", str(folder), env=cli_env(upload_dossier.data_dir))
     assert ingested.returncode == 0, ingested.stderr
-    assert httpx.delete(upload_dossier.url + "/v1/documents/valdora", timeout=60).status_code == 200
+    refused = httpx.delete(upload_dossier.url + "/v1/documents/valdora", timeout=60)
+    assert refused.status_code == 409 and "send replace=true" in refused.json()["detail"]
+    assert httpx.delete(upload_dossier.url + "/v1/documents/valdora?replace=true", timeout=60).status_code == 200
     assert (folder / "valdora.txt").exists()
     assert ask(upload_dossier.url)["abstained"]
 

@@ -20,7 +20,7 @@ from ingest.tokens import count_tokens
 
 from ..chat import ChatTurn
 from ..deps import ServiceDep
-from ..schemas import ChatMessage
+from ..schemas import ChatMessage, CleanText
 from .chat import STREAM_HEADERS, turns_of
 
 router = APIRouter(prefix="/v1", tags=["openai-compatible"])
@@ -40,7 +40,7 @@ class CompletionRequest(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    model: str = Field(MODEL_ID, examples=[MODEL_ID])
+    model: CleanText = Field(MODEL_ID, examples=[MODEL_ID])
     messages: list[ChatMessage] = Field(min_length=1)
     stream: bool = False
 

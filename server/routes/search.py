@@ -6,7 +6,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from ..deps import ServiceDep
-from ..schemas import Filters, Passage, SearchResponse
+from ..schemas import CleanText, Filters, Passage, SearchResponse
 
 router = APIRouter(prefix="/v1", tags=["search"])
 
@@ -14,10 +14,10 @@ router = APIRouter(prefix="/v1", tags=["search"])
 @router.get("/search", response_model=SearchResponse)
 def search_passages(
     service: ServiceDep,
-    q: Annotated[str, Query(min_length=1, description="What to search for.")],
+    q: Annotated[CleanText, Query(min_length=1, description="What to search for.")],
     k: Annotated[int | None, Query(ge=1, le=100, description="Passages to return.")] = None,
-    doc_id: Annotated[list[str] | None, Query(description="Only these documents (repeat for several).")] = None,
-    source: Annotated[str | None, Query(description="Only articles from this source.")] = None,
+    doc_id: Annotated[list[CleanText] | None, Query(description="Only these documents (repeat for several).")] = None,
+    source: Annotated[CleanText | None, Query(description="Only articles from this source.")] = None,
     published_from: Annotated[date | None, Query(description="Only articles published on or after.")] = None,
     published_to: Annotated[date | None, Query(description="Only articles published on or before.")] = None,
 ) -> SearchResponse:

@@ -1,5 +1,8 @@
 // Talking to Dossier's HTTP API. Every failure becomes an ApiError with one readable sentence,
-// built from the RFC 9457 problem details the server sends, never shown as raw JSON.
+// built from the RFC 9457 problem details the server sends, never shown as raw JSON. A 401 asks
+// for the server's API key (auth.js) and sends the request again with it.
+
+import { apiKey, keyAfterRefusal, withKey } from "./auth.js";
 
 export class ApiError extends Error {
   constructor(title, detail, status = 0, type = "about:blank") {
@@ -38,23 +41,29 @@ async function problemOf(response) {
 }
 
 async function request(path, options = {}) {
-  let response;
-  try {
-    response = await fetch(path, options);
-  } catch (error) {
-    if (error.name === "AbortError") throw error;
-    throw UNREACHABLE;
+  for (;;) {
+    const sent = apiKey();
+    let response;
+    try {
+      response = await fetch(path, { ...options, headers: withKey(options.headers) });
+    } catch (error) {
+      if (error.name === "AbortError") throw error;
+      throw UNREACHABLE;
+    }
+    if (response.status === 401 && (await keyAfterRefusal(sent))) continue;
+    if (!response.ok) throw await problemOf(response);
+    return response;
   }
-  if (!response.ok) throw await problemOf(response);
-  return response;
 }
 
 export async function getJSON(path) {
   return (await request(path, { headers: { Accept: "application/json" } })).json();
 }
 
-export async function deleteDocument(docId) {
-  const response = await request(`/v1/documents/${encodeURIComponent(docId)}`, { method: "DELETE" });
+/** Delete a document; one ingested from a folder needs `replace` (the server refuses it otherwise). */
+export async function deleteDocument(docId, replace = false) {
+  const query = replace ? "?replace=true" : "";
+  const response = await request(`/v1/documents/${encodeURIComponent(docId)}${query}`, { method: "DELETE" });
   return response.json();
 }
 
@@ -123,14 +132,43 @@ function parseEvent(block) {
   return { name, data: JSON.parse(data.join("\n")) };
 }
 
-/** Upload files as multipart; onProgress(fraction) while sending (fetch cannot report that). */
-export function uploadDocuments(files, onProgress) {
+/** Poll an upload job until it is done: its ingest summary, or its problem as an ApiError. */
+export async function waitForJob(job) {
+  while (job.state === "queued" || job.state === "running") {
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    job = await getJSON(`/v1/jobs/${encodeURIComponent(job.id)}`);
+  }
+  if (job.state === "succeeded") return job.result;
+  const problem = job.error || {};
+  throw new ApiError(
+    problem.title || "Upload failed",
+    problem.detail || "The upload could not be ingested.",
+    problem.status || 0,
+    problem.type,
+  );
+}
+
+/** Upload files as multipart; onProgress(fraction) while sending (fetch cannot report that).
+ *  Resolves with the queued job (`{job}`): `waitForJob` follows it. */
+export async function uploadDocuments(files, onProgress) {
+  for (;;) {
+    const sent = apiKey();
+    try {
+      return await sendFiles(files, onProgress);
+    } catch (error) {
+      if (!(error.status === 401 && (await keyAfterRefusal(sent)))) throw error;
+    }
+  }
+}
+
+function sendFiles(files, onProgress) {
   return new Promise((resolve, reject) => {
     const form = new FormData();
     for (const file of files) form.append("files", file, file.name);
     const xhr = new XMLHttpRequest();
     xhr.open("POST", "/v1/documents");
     xhr.setRequestHeader("Accept", "application/json");
+    for (const [name, value] of Object.entries(withKey())) xhr.setRequestHeader(name, value);
     xhr.responseType = "json";
     xhr.upload.addEventListener("progress", (event) => {
       if (event.lengthComputable) onProgress(event.loaded / event.total);

@@ -1,7 +1,7 @@
 // The documents panel: what is in the index, uploading more (file picker or drag and drop)
 // and deleting, with confirmation.
 
-import { deleteDocument, forgetDocument, getJSON, uploadDocuments } from "./api.js";
+import { deleteDocument, forgetDocument, getJSON, uploadDocuments, waitForJob } from "./api.js";
 import { byId, count, el, formatDate } from "./dom.js";
 
 export class DocumentsPanel {
@@ -75,6 +75,7 @@ export class DocumentsPanel {
         el("p", { className: "document-meta" },
           date ? el("time", { datetime: doc.published_at }, date) : "Date unknown",
           ` · ${count(doc.chunk_count, "passage")} · ${doc.doc_id}`),
+        el("p", { className: "document-origin" }, originLine(doc)),
       ),
       el("button", {
         type: "button",
@@ -115,10 +116,12 @@ export class DocumentsPanel {
     this.progress.value = 0;
     let report;
     try {
-      report = await uploadDocuments(files, (fraction) => {
+      const accepted = await uploadDocuments(files, (fraction) => {
         this.progress.value = Math.round(fraction * 100);
         if (fraction >= 1) this.uploadMessage.textContent = `Ingesting ${names}: cleaning, chunking, embedding…`;
       });
+      this.uploadMessage.textContent = `Ingesting ${names}: cleaning, chunking, embedding…`;
+      report = await waitForJob(accepted.job);
     } catch (error) {
       this.uploadMessage.className = "error";
       this.uploadMessage.textContent = `${error.title}: ${error.detail}`;
@@ -144,7 +147,7 @@ export class DocumentsPanel {
       return;
     }
     try {
-      await deleteDocument(doc.doc_id);
+      await deleteDocument(doc.doc_id, doc.origin === "folder");
     } catch (error) {
       this.message.className = "error";
       this.message.textContent = `${error.title}: ${error.detail}`;
@@ -170,4 +173,13 @@ export class DocumentsPanel {
       cancel.focus();
     });
   }
+}
+
+/** Where a document came from and its last change: "from folder data/articles · added … by …". */
+function originLine(doc) {
+  const origin = doc.origin === "upload" ? "uploaded" : `from folder ${doc.origin_folder || "?"}`;
+  const last = (doc.history || []).at(-1);
+  if (!last) return origin;
+  const when = formatDate(last.at.slice(0, 10)) || last.at;
+  return `${origin} · ${last.action} ${when} by ${last.by} (${last.route})`;
 }
