@@ -113,7 +113,12 @@ def connect(settings: StoreSettings) -> chromadb.ClientAPI:
         path.mkdir(parents=True, exist_ok=True)
         return chromadb.PersistentClient(path=str(path), settings=_chroma_settings())
     except Exception as exc:  # Chroma raises ValueError, OSError or its own errors here
-        raise StoreUnavailableError(f"Cannot open the Chroma store at {path}: {exc}") from exc
+        # The path and Chroma's own words go to the log: API clients see neither.
+        logger.warning("cannot open the Chroma store at %s: %s", path, exc)
+        raise StoreUnavailableError(
+            "Cannot open the Chroma store in the data directory (DOSSIER_DATA_DIR): it must be a "
+            "writable folder; the log has the cause."
+        ) from exc
 
 
 def connect_to_server(settings: StoreSettings) -> chromadb.ClientAPI:

@@ -12,11 +12,11 @@ from ingest.embedding import Embedder
 from ingest.errors import DossierError
 from ingest.settings import Settings
 
+from . import metrics
 from .errors import install_error_handlers
 from .guard import Guard, load_api_keys, safe_request_id
+from .jobs import JOBS, JobQueue
 from .logs import configure_logging, redacted_url, request_id
-from . import metrics
-from .jobs import JobQueue
 from .routes import ask, chat, docs, documents, health, jobs, openai, search, ui
 from .routes import metrics as metrics_route
 from .service import IndexHandle
@@ -47,8 +47,10 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
             tidy_uploads(settings, app.state.index)
         except OSError as exc:
             logger.warning("cannot tidy the uploads folder: %s", exc.strerror)
-        app.state.jobs = JobQueue(settings.server.max_jobs_kept)
-        metrics.watch_job_queue(lambda: app.state.jobs.depth)
+        # Each worker sets its own depth as it changes; /metrics sums the live workers' values.
+        app.state.jobs = JobQueue(
+            settings.server.max_jobs_kept, settings.store.data_dir / JOBS, metrics.JOB_QUEUE_DEPTH.set
+        )
         yield
         app.state.jobs.close()
 

@@ -2,11 +2,15 @@
 
 So an upload answers as soon as its files are saved, same-name uploads are ingested one after
 the other (each job's result tells what it wrote), and a deletion waits only for the write in
-progress, not for a whole upload. Jobs live in memory: a restart forgets them.
+progress, not for a whole upload. Each job's state is also written to `<data_dir>/jobs/`, so
+that under `dossier serve --workers N` any worker answers `GET /v1/jobs/{id}`, and a job whose
+process died (a restart, `kill -9`) reads as failed instead of running for ever.
 """
 
 import asyncio
+import json
 import logging
+import os
 import queue
 import threading
 import uuid
@@ -14,12 +18,14 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 from ingest.errors import DossierError, JobNotFoundError
 
 logger = logging.getLogger(__name__)
 
 QUEUED, RUNNING, SUCCEEDED, FAILED = "queued", "running", "succeeded", "failed"
+JOBS = "jobs"  # the folder under the data directory that holds each job's state
 
 
 def _now() -> str:
@@ -40,6 +46,7 @@ class Job:
     error: dict | None = None
     exception: DossierError | None = field(default=None, repr=False)  # re-raised by ?wait=true
     done: threading.Event = field(default_factory=threading.Event, repr=False)
+    pid: int = field(default_factory=os.getpid, repr=False)  # the process that runs it
 
     def to_dict(self) -> dict:
         return {
@@ -59,10 +66,14 @@ class Job:
 
 
 class JobQueue:
-    """Runs jobs on one worker thread and remembers the last `keep` of them."""
+    """Runs jobs on one worker thread and remembers the last `keep` of them (in `folder` too)."""
 
-    def __init__(self, keep: int = 200) -> None:
+    def __init__(
+        self, keep: int = 200, folder: Path | None = None, on_depth: Callable[[int], None] | None = None
+    ) -> None:
         self.keep = keep
+        self.folder = folder
+        self.on_depth = on_depth  # told the depth whenever it changes (the /metrics gauge)
         self._jobs: OrderedDict[str, Job] = OrderedDict()
         self._queue: queue.Queue[Job | None] = queue.Queue()
         self._guard = threading.Lock()
@@ -80,18 +91,24 @@ class JobQueue:
         with self._guard:
             self._jobs[job.id] = job
             self._forget_old()
+        self._record(job)
         self._queue.put(job)
+        self._depth_changed()
         return job
 
-    def get(self, job_id: str) -> Job:
+    def get(self, job_id: str) -> dict:
+        """The job's state as `/v1/jobs/{id}` shows it, whichever worker process runs it."""
         with self._guard:
             job = self._jobs.get(job_id)
-        if job is None:
+        if job is not None:
+            return job.to_dict()
+        recorded = self._recorded(job_id)
+        if recorded is None:
             raise JobNotFoundError(
                 f"No job has the id {job_id!r} (finished jobs are forgotten after the newest {self.keep}, "
                 "and when the server restarts)."
             )
-        return job
+        return recorded
 
     def close(self) -> None:
         self._queue.put(None)
@@ -101,10 +118,40 @@ class JobQueue:
         finished = [job_id for job_id, job in self._jobs.items() if job.done.is_set()]
         for job_id in finished[: max(0, len(self._jobs) - self.keep)]:
             del self._jobs[job_id]
+        if self.folder is not None and self.folder.is_dir():
+            files = sorted(self.folder.glob("*.json"), key=lambda path: path.stat().st_mtime)
+            for path in files[: max(0, len(files) - self.keep)]:
+                path.unlink(missing_ok=True)
+
+    def _record(self, job: Job) -> None:
+        """Write the job's state where every worker reads it; a full disk only costs that view."""
+        if self.folder is None:
+            return
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            partial = self.folder / f".{job.id}.{uuid.uuid4().hex[:8]}.partial"
+            partial.write_text(json.dumps(job.to_dict() | {"pid": job.pid}))
+            os.replace(partial, self.folder / f"{job.id}.json")
+        except OSError as exc:
+            logger.warning("cannot record upload job %s: %s", job.id, exc.strerror)
+
+    def _recorded(self, job_id: str) -> dict | None:
+        if self.folder is None or not job_id.isalnum():  # never a path
+            return None
+        try:
+            recorded = json.loads((self.folder / f"{job_id}.json").read_text())
+        except (OSError, ValueError):
+            return None
+        pid = recorded.pop("pid", None)
+        if recorded["state"] in (QUEUED, RUNNING) and not process_alive(pid):
+            died = DossierError("The server stopped before this upload was ingested; upload the files again.")
+            recorded |= {"state": FAILED, "error": problem_of(died)}
+        return recorded
 
     def _run(self) -> None:
         while (job := self._queue.get()) is not None:
             job.state = RUNNING
+            self._record(job)
             try:
                 job.result = job.work()
                 job.state = SUCCEEDED
@@ -117,7 +164,25 @@ class JobQueue:
                 )
                 job.error, job.exception, job.state = problem_of(failure), failure, FAILED
             job.finished_at = _now()
+            self._record(job)
+            self._depth_changed()
             job.done.set()
+
+    def _depth_changed(self) -> None:
+        if self.on_depth is not None:
+            self.on_depth(self.depth)
+
+
+def process_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    return True
 
 
 def problem_of(exc: DossierError) -> dict:

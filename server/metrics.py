@@ -12,7 +12,6 @@ process's own registry is served.
 """
 
 import os
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from prometheus_client import (
@@ -77,13 +76,6 @@ JOB_QUEUE_DEPTH = Gauge(
     "dossier_job_queue_depth", "Upload jobs waiting or running.", multiprocess_mode="livesum"
 )
 
-_queue_depth: Callable[[], int] | None = None
-
-
-def watch_job_queue(depth: Callable[[], int] | None) -> None:
-    """The job queue's hook: `depth()` is read at each scrape (the queue may instead set JOB_QUEUE_DEPTH)."""
-    global _queue_depth
-    _queue_depth = depth
 
 
 def route_template(request: Request) -> str:
@@ -132,8 +124,6 @@ def observe_ingest(report: "IngestReport") -> None:
 
 def exposition() -> tuple[bytes, str]:
     """The metrics in Prometheus' text format, of every worker in multiprocess mode."""
-    if _queue_depth is not None:
-        JOB_QUEUE_DEPTH.set(_queue_depth())
     if os.environ.get(MULTIPROCESS_DIR):
         registry = CollectorRegistry()
         MultiProcessCollector(registry)

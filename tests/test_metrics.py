@@ -6,6 +6,7 @@ import logging
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -17,6 +18,7 @@ from ingest.pipeline import IngestReport
 from ingest.settings import Settings
 from server import metrics
 from server.app import create_app
+from server.jobs import JobQueue
 from server.logs import configure_logging
 from tests.conftest import ROOT, free_port, llm_settings
 
@@ -148,15 +150,19 @@ def test_ingested_documents_are_counted_by_change(client):
     assert value(before, after, "dossier_documents_ingested_total", change="skipped") == 1
 
 
-def test_the_job_queue_depth_is_read_at_each_scrape(client):
-    depth = [3]
-    metrics.watch_job_queue(lambda: depth[0])
+def test_the_job_queue_depth_follows_the_queue(client):
+    release = threading.Event()
+    jobs = JobQueue(on_depth=metrics.JOB_QUEUE_DEPTH.set)
     try:
+        waiting = [jobs.submit(["a.txt"], lambda: release.wait(30) and {}) for _ in range(3)]
         assert samples(client)[("dossier_job_queue_depth", frozenset())] == 3
-        depth[0] = 0
+        release.set()
+        for job in waiting:
+            job.done.wait(30)
         assert samples(client)[("dossier_job_queue_depth", frozenset())] == 0
     finally:
-        metrics.watch_job_queue(None)
+        release.set()
+        jobs.close()
 
 
 COUNT_ONE_REQUEST = """

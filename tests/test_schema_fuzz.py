@@ -26,8 +26,10 @@ EXAMPLES_PER_OPERATION = 30
 
 def fuzz_settings(data_dir) -> Settings:
     app_settings = settings_for(data_dir)
-    # Schemathesis calls the app as http://testserver, which the Host check must accept.
-    # app_settings.server.allowed_hosts = ["testserver"]  # TEMP
+    # Schemathesis calls the app as http://testserver, which the Host check must accept; no rate
+    # limit, so that every generated request reaches its route instead of a 429.
+    app_settings.server.allowed_hosts = ["testserver"]
+    app_settings.server.rate_limit = app_settings.server.write_rate_limit = ""
     return app_settings
 
 

@@ -11,10 +11,12 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from ingest.errors import JobNotFoundError
 from ingest.pipeline import Ingestor
 from ingest.settings import ServerSettings, Settings, StoreSettings
 from ingest.store import Store
 from server.app import create_app
+from server.jobs import JobQueue
 
 from .conftest import SAMPLE_ARTICLES
 
@@ -303,3 +305,41 @@ def test_a_starting_server_deletes_unfinished_uploads_and_reports_orphans(
         assert client.get("/healthz").status_code == 200
     assert uploads(data_dir) == ["orphan.txt"]
     assert "uploads/orphan.txt holds no document" in caplog.text
+
+
+def test_another_worker_reads_a_job_and_a_dead_workers_job_reads_as_failed(tmp_path):
+    folder = tmp_path / "jobs"
+    release = threading.Event()
+    worker = JobQueue(folder=folder)
+    other_worker = JobQueue(folder=folder)  # `serve --workers 2`: another process's queue
+    try:
+        job = worker.submit(["a.txt"], lambda: release.wait(30) and {"summary": "1 added"})
+        assert other_worker.get(job.id)["state"] in ("queued", "running")
+        release.set()
+        job.done.wait(30)
+        seen = other_worker.get(job.id)
+        assert (seen["state"], seen["result"]) == ("succeeded", {"summary": "1 added"})
+
+        died = json.loads((folder / f"{job.id}.json").read_text()) | {"state": "running", "pid": 2**22 + 7}
+        (folder / "feedfacecafe.json").write_text(json.dumps(died | {"id": "feedfacecafe"}))
+        orphan = other_worker.get("feedfacecafe")
+        assert orphan["state"] == "failed"
+        assert "upload the files again" in orphan["error"]["detail"]
+        with pytest.raises(JobNotFoundError):
+            other_worker.get("../../etc/passwd")
+    finally:
+        release.set()
+        worker.close()
+        other_worker.close()
+
+
+def test_a_data_directory_that_cannot_hold_the_index_is_a_503_without_paths(tmp_path, embedder):
+    not_a_folder = tmp_path / "data-is-a-file"
+    not_a_folder.write_text("")
+    settings = Settings(store=StoreSettings(data_dir=not_a_folder))
+    with TestClient(create_app(settings, embedder)) as client:
+        for response in (client.get("/readyz"), client.post("/v1/ask", json={"question": "Who?"})):
+            assert response.status_code == 503
+            assert response.headers["content-type"].startswith(PROBLEM)
+            assert str(tmp_path) not in response.text and "Errno" not in response.text
+            assert "DOSSIER_DATA_DIR" in response.json()["detail"]

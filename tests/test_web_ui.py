@@ -519,3 +519,92 @@ def test_stop_ends_a_streaming_answer(llm_chat, scripted_llm):
     expect(page.locator("#send")).to_be_visible()
     saved = json.loads(page.evaluate("localStorage.getItem('dossier.conversation.v1')"))
     assert saved["turns"][-1]["status"] == "stopped"
+
+
+# -- a server that wants an API key (DOSSIER_API_KEYS), and /docs offline -------------------------
+
+API_KEY = "k-team-7d41c2a9"
+
+
+@pytest.fixture(scope="module")
+def keyed_dossier(cli_data_dir, tmp_path_factory) -> Iterator:
+    """`dossier serve` that wants a key for every /v1 route."""
+    data_dir = copy_of_sample_index(cli_data_dir, tmp_path_factory, "keyed")
+    with serving(data_dir, DOSSIER_API_KEYS=f"k-other-0000,{API_KEY}", DOSSIER_AUTH_READS="true") as process:
+        yield process
+
+
+def test_the_chat_asks_for_the_key_once_and_answers_with_citations(browser, keyed_dossier, screenshots):
+    with chat_page(browser, keyed_dossier, screenshots) as chat:
+        page = chat.page
+        expect(page.locator("#status")).to_contain_text("2 documents")  # /readyz stays open
+        page.fill("#question", KNOWN_QUESTION)
+        page.press("#question", "Enter")
+        dialog = page.locator("#key-dialog")
+        expect(dialog).to_be_visible()
+        expect(page.locator("#key-input")).to_be_focused()
+        expect(page.locator("#key-refused")).to_be_hidden()
+        chat.shot("key-dialog")
+
+        page.fill("#key-input", "not-the-key")
+        page.press("#key-input", "Enter")
+        expect(page.locator("#key-refused")).to_be_visible()  # a wrong key: asked again, saying so
+        expect(page.locator("#key-input")).to_have_value("")
+        chat.shot("key-dialog-wrong-key")
+
+        page.fill("#key-input", API_KEY)
+        page.click("#key-dialog button[type=submit]")
+        expect(dialog).to_be_hidden()
+        answer = page.locator(".turn").first.locator(".answer")
+        expect(answer).to_have_class(re.compile(r"is-done"), timeout=60_000)
+        expect(answer.locator(".answer-body")).to_contain_text("500")
+        expect(answer.locator(".answer-body .chip").first).to_have_text(re.compile(r"^1"))
+        chat.shot("answer-after-key")
+
+        # Kept for this tab: after a reload, the documents panel opens without asking again.
+        page.reload()
+        panel = chat.open_documents()
+        expect(panel.locator("#document-list li")).to_have_count(2)
+        expect(dialog).to_be_hidden()
+        assert page.evaluate("sessionStorage.getItem('dossier.apiKey')") == API_KEY
+        assert page.evaluate("localStorage.getItem('dossier.apiKey')") is None
+
+
+def test_cancelling_the_key_dialog_shows_the_refusal(browser, keyed_dossier, screenshots):
+    with chat_page(browser, keyed_dossier, screenshots) as chat:
+        page = chat.page
+        page.fill("#question", KNOWN_QUESTION)
+        page.press("#question", "Enter")
+        expect(page.locator("#key-dialog")).to_be_visible()
+        page.keyboard.press("Escape")
+        answer = page.locator(".turn").first.locator(".answer")
+        expect(answer).to_contain_text("API key required")
+        expect(page.locator("#key-dialog")).to_be_hidden()
+
+
+def test_the_api_docs_render_offline_under_their_policy(browser, keyed_dossier):
+    context = browser.new_context()
+    page = context.new_page()
+    elsewhere, violations = [], []
+    page.route(
+        re.compile(r"^(?!" + re.escape(keyed_dossier.url) + ").*"),
+        lambda route: (elsewhere.append(route.request.url), route.abort()),
+    )
+
+    def note_violation(message) -> None:
+        if "Content Security Policy" in message.text:
+            violations.append(message.text)
+
+    page.on("console", note_violation)
+    try:
+        page.goto(keyed_dossier.url + "/docs")
+        expect(page.locator(".opblock").first).to_be_visible(timeout=30_000)
+        expect(page.locator(".opblock-summary-path", has_text="/v1/ask")).to_be_visible()
+        expect(page.locator("button.authorize")).to_be_visible()  # the schema declares the keys
+        page.goto(keyed_dossier.url + "/redoc")
+        expect(page.get_by_text("/v1/ask").first).to_be_attached(timeout=30_000)
+    finally:
+        context.close()
+    # ReDoc's sidebar names its maker with a logo from its CDN: the policy blocks it, nothing else.
+    assert all("cdn.redoc.ly/redoc/logo-mini.svg" in url for url in elsewhere), elsewhere
+    assert all("cdn.redoc.ly" in text for text in violations), violations
