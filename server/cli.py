@@ -199,7 +199,8 @@ def prepare_metrics_folder(workers: int) -> Path | None:
 @click.option("--to", "published_to", type=click.DateTime(["%Y-%m-%d"]), help="Only articles published on or before YYYY-MM-DD.")
 @click.option("--json", "as_json", is_flag=True, help="Print the API's JSON response.")
 @click.option("--url", help="Ask a running Dossier server (e.g. http://127.0.0.1:8000) instead.")
-def ask(question, top_k, doc_ids, source, published_from, published_to, as_json, url) -> None:
+@click.option("--api-key", envvar="DOSSIER_API_KEY", show_envvar=True, help="Key for a --url server that requires one.")
+def ask(question, top_k, doc_ids, source, published_from, published_to, as_json, url, api_key) -> None:
     """Ask a question; prints the answer and its citations."""
     filters = {
         "doc_ids": list(doc_ids),
@@ -209,7 +210,7 @@ def ask(question, top_k, doc_ids, source, published_from, published_to, as_json,
     }
     body = {"question": question, "top_k": top_k, "filters": filters}
     request = ask_request(body)  # bad input is one line, before a model loads or a request is sent
-    result = remote("POST", url, "/v1/ask", json=body) if url else local_ask(request)
+    result = remote("POST", url, "/v1/ask", api_key, json=body) if url else local_ask(request)
     if as_json:
         out.print_json(data=result)
         return
@@ -236,9 +237,10 @@ def ask(question, top_k, doc_ids, source, published_from, published_to, as_json,
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the API's JSON response.")
 @click.option("--url", help="List the documents of a running Dossier server instead.")
-def documents(as_json: bool, url: str | None) -> None:
+@click.option("--api-key", envvar="DOSSIER_API_KEY", show_envvar=True, help="Key for a --url server that requires one.")
+def documents(as_json: bool, url: str | None, api_key: str | None) -> None:
     """List the ingested documents."""
-    result = remote("GET", url, "/v1/documents") if url else local_documents()
+    result = remote("GET", url, "/v1/documents", api_key) if url else local_documents()
     if as_json:
         out.print_json(data=result)
         return
@@ -297,10 +299,11 @@ def local_documents() -> dict:
     return list_documents(local_service()).model_dump()
 
 
-def remote(method: str, url: str, path: str, **kwargs) -> dict:
+def remote(method: str, url: str, path: str, api_key: str | None, **kwargs) -> dict:
     """Call a running server; its problem details become one line."""
+    headers = {"Authorization": f"Bearer {api_key.strip()}"} if api_key else {}
     try:
-        response = httpx.request(method, url.rstrip("/") + path, timeout=60, **kwargs)
+        response = httpx.request(method, url.rstrip("/") + path, headers=headers, timeout=60, **kwargs)
     except httpx.HTTPError as exc:
         raise CommandError(f"Cannot reach Dossier at {url}: {exc}") from exc
     if response.is_error:

@@ -2,7 +2,9 @@
 
 import json
 
-from .conftest import SAMPLE_ARTICLES, cli_env, free_port, run_cli
+import pytest
+
+from .conftest import SAMPLE_ARTICLES, cli_env, copy_of_sample_index, free_port, run_cli, serving
 from .llm_servers import Reply
 
 
@@ -98,3 +100,19 @@ def test_ask_with_a_failing_llm_says_the_answer_is_the_fallback(cli_data_dir):
         "(connection failed)"
     )
     assert "500 highly skilled" in result.stdout and result.stdout.rstrip().endswith("(extractive)")
+
+
+@pytest.mark.slow
+def test_ask_and_documents_send_the_key_a_server_requires(cli_data_dir, tmp_path_factory):
+    data_dir = copy_of_sample_index(cli_data_dir, tmp_path_factory, "keyed")
+    with serving(data_dir, DOSSIER_API_KEYS="s3cret-key", DOSSIER_AUTH_READS="true") as server:
+        refused = run_cli("ask", "--url", server.url, "What did Motegi brief Jaishankar on?", env=cli_env(data_dir))
+        assert refused.returncode == 1
+        assert refused.stderr.strip().startswith("Error: 401:") and "Traceback" not in refused.stderr
+
+        env = cli_env(data_dir, DOSSIER_API_KEY="s3cret-key")
+        asked = run_cli("ask", "--url", server.url, "What did Motegi brief Jaishankar on?", env=env)
+        assert asked.returncode == 0, asked.stderr
+        assert "regional security environment" in asked.stdout
+        listed = run_cli("documents", "--url", server.url, "--api-key", "s3cret-key", env=cli_env(data_dir))
+        assert listed.returncode == 0 and "2 documents" in listed.stdout
