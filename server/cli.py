@@ -256,7 +256,7 @@ def local_user() -> str:
 
     try:
         return getpass.getuser()
-    except Exception:  # no USER variable and no password entry (some containers)
+    except (OSError, KeyError):  # no USER variable and no password entry (some containers)
         return "local user"
 
 

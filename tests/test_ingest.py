@@ -160,7 +160,7 @@ def test_every_sentence_is_stored_with_exact_offsets_and_its_passages_point_to_i
 
 
 def test_a_bad_jsonl_line_is_skipped_with_its_number_and_the_rest_ingested(fresh, articles_dir):
-    _, store, ingestor = fresh
+    _, _, ingestor = fresh
     good = json.dumps({"doc_id": "good", "text": "A good record. It has text."})
     (articles_dir / "records.jsonl").write_text(good + '\n{"doc_id": "bad", "text": "half a pair \\udfff"}\n')
     report = ingestor.run([articles_dir])
