@@ -141,6 +141,41 @@ class WriteBusyError(DossierError):
         return {"Retry-After": str(self.retry_after)}
 
 
+class IndexRebuildingError(DossierError):
+    """Raised when a question reaches an index that `dossier ingest --rebuild` is rebuilding
+    (or whose rebuild was interrupted): it would answer from part of the articles."""
+
+    status = 503
+    type = "/problems/index-rebuilding"
+    title = "The index is being rebuilt"
+    retry_after = 30
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The index is being rebuilt (`dossier ingest --rebuild`); ask again when it is done. "
+            "If no rebuild is running, the last one was interrupted: run it again."
+        )
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
+
+
+class IndexChangedError(DossierError):
+    """Raised when the index's collections were replaced while a request was reading them."""
+
+    status = 503
+    type = "/problems/index-changed"
+    title = "The index changed"
+
+    def __init__(self) -> None:
+        super().__init__("The index was replaced while this request read it; ask again.")
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": "1"}
+
+
 class DataDirNotWritableError(DossierError):
     """Raised when an upload, deletion or ingest cannot write to the data directory (read-only,
     full, or owned by another user)."""

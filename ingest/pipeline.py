@@ -26,7 +26,7 @@ from .load import RawArticle, Skipped, discover, load_path
 from .sentences import SentenceSpan, sentences_in, split_sentences
 from .settings import Settings
 from .sparse import SparseIndex, up_to_date_index
-from .store import FOLDER, UPLOAD, DocumentRecord, SentenceRow, Store, origin_of
+from .store import FOLDER, UPLOAD, DocumentRecord, SentenceRow, Store, mark_rebuilding, origin_of
 from .writelock import StoreWriter, WriteSession
 
 logger = logging.getLogger(__name__)
@@ -156,6 +156,7 @@ class Ingestor:
         articles, files_read = self.read(paths, report)
         if rebuild:
             with self.writer.writing() as session:
+                mark_rebuilding(self.settings.store, True)  # before the drop: no reader sees it half-built
                 session.changed = True
                 session.store.drop()
         with self.writing() as session:
@@ -170,6 +171,8 @@ class Ingestor:
             session.changed |= rebuild or report.changed
             self.sparse = up_to_date_index(session.store, self.settings.store, rebuild=rebuild or report.changed)
             session.sparse = self.sparse
+            if rebuild:
+                mark_rebuilding(self.settings.store, False)
         report.seconds = time.perf_counter() - started
         logger.info("ingest: %s in %.1fs", report.summary(), report.seconds)
         return report

@@ -39,6 +39,9 @@ def _chroma_settings() -> ChromaSettings:
 # With a Chroma server, reads are always current, but the BM25 index lives in the data directory:
 # the file tells the processes that share it to reload that.
 GENERATION_FILE = "index-generation"
+# Present while `dossier ingest --rebuild` runs (and after one was interrupted): the index holds
+# only part of the articles, so the server answers 503 instead of answering from them.
+REBUILDING_FILE = "index-rebuilding"
 UPLOADS = "uploads"  # the data directory's folder of uploaded files
 FOLDER, UPLOAD = "folder", "upload"  # a document's origin
 _HISTORY_KEPT = 20
@@ -180,6 +183,19 @@ def read_generation(settings: StoreSettings) -> str:
         return (settings.data_dir / GENERATION_FILE).read_text()
     except OSError:
         return ""
+
+
+def is_rebuilding(settings: StoreSettings) -> bool:
+    return (settings.data_dir / REBUILDING_FILE).exists()
+
+
+def mark_rebuilding(settings: StoreSettings, rebuilding: bool) -> None:
+    marker = settings.data_dir / REBUILDING_FILE
+    if rebuilding:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        marker.write_text("dossier ingest --rebuild\n")
+    else:
+        marker.unlink(missing_ok=True)
 
 
 def paged_get(collection, include: list[str], page: int = _PAGE) -> dict[str, list]:

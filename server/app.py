@@ -5,7 +5,6 @@ import time
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 
 from ingest.embedding import Embedder
@@ -14,7 +13,7 @@ from ingest.settings import Settings
 
 from . import metrics
 from .errors import install_error_handlers
-from .guard import Guard, load_api_keys, safe_request_id
+from .guard import Guard, ProblemCORSMiddleware, load_api_keys, safe_request_id
 from .jobs import JOBS, JobQueue
 from .logs import configure_logging, redacted_url, request_id
 from .routes import ask, chat, docs, documents, health, jobs, openai, search, ui
@@ -62,7 +61,7 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
     app.add_middleware(Guard, settings=settings.server, keys=keys)
     if settings.server.cors_origins:  # outside the guard: it answers preflights, and labels refusals
         app.add_middleware(
-            CORSMiddleware,
+            ProblemCORSMiddleware,
             allow_origins=settings.server.cors_origins,
             allow_methods=["*"],
             allow_headers=["Authorization", "X-API-Key", "Content-Type", "X-Request-ID"],

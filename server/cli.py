@@ -101,9 +101,12 @@ def ingest(paths: tuple[Path, ...], sync: bool, rebuild: bool, no_wait: bool) ->
     from ingest.writelock import StoreWriter, WriteLock
 
     settings = load_settings()
+    lock = WriteLock(settings.store, wait=not no_wait, on_wait=lambda message: console.print(message, markup=False))
+    if no_wait:
+        with lock.held():  # busy now: fail before seconds of loading and embedding
+            pass
     with console.status("Loading the embedding model"):
         embedder = Embedder(settings.embedding)
-    lock = WriteLock(settings.store, wait=not no_wait, on_wait=lambda message: console.print(message, markup=False))
     writer = StoreWriter(settings.store, lock=lock)
     progress = RichProgress()
     try:

@@ -9,7 +9,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ingest.errors import DossierError, LLMFailedError
+from chromadb.errors import NotFoundError as ChromaNotFoundError
+
+from ingest.errors import DossierError, IndexChangedError, LLMFailedError
 
 logger = logging.getLogger(__name__)
 
@@ -70,8 +72,15 @@ async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     return problem(500, "Internal error", "Dossier failed to handle this request; the server log has the details.", request.url.path)
 
 
+async def index_changed(request: Request, exc: ChromaNotFoundError) -> JSONResponse:
+    """A collection dropped under a request (`dossier ingest --rebuild`): ask again, not a 500."""
+    logger.warning("the index changed under %s: %s", request.url.path, exc)
+    return await dossier_error(request, IndexChangedError())
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DossierError, dossier_error)
+    app.add_exception_handler(ChromaNotFoundError, index_changed)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(Exception, unexpected_error)

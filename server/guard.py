@@ -19,6 +19,8 @@ from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 from pydantic import SecretStr
 from starlette.datastructures import Headers
+from starlette.middleware.cors import CORSMiddleware
+from starlette.responses import JSONResponse, Response
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -68,10 +70,13 @@ def load_api_keys(setting: SecretStr) -> list[str]:
     """The keys of DOSSIER_API_KEYS: comma-separated, or `@path` to a file of one key per line."""
     raw = setting.get_secret_value().strip()
     if not raw.startswith("@"):
-        return [key.strip() for key in raw.split(",") if key.strip()]
+        keys = [key.strip() for key in raw.split(",") if key.strip()]
+        if raw and not keys:  # "," must not turn access control off without a word
+            raise ConfigurationError("DOSSIER_API_KEYS is set but holds no key; unset it to run without keys.")
+        return keys
     path = Path(raw[1:].strip()).expanduser()
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = path.read_text(encoding="utf-8-sig").splitlines()  # a BOM is not part of the first key
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not UTF-8 text"
         raise ConfigurationError(
@@ -303,3 +308,19 @@ async def call_with_body_limit(
 async def refuse(error: DossierError, scope: Scope, receive: Receive, send: Send) -> None:
     response = await dossier_error(Request(scope), error)
     await response(scope, receive, send)
+
+
+class ProblemCORSMiddleware(CORSMiddleware):
+    """Starlette's CORS, except that a refused preflight is a problem+json like every refusal
+    (Starlette answers it in plain text)."""
+
+    def preflight_response(self, request_headers: Headers) -> Response:
+        response = super().preflight_response(request_headers)
+        if response.status_code < 400:
+            return response
+        detail = response.body.decode() + ": this origin, method or header may not call the API (DOSSIER_CORS_ORIGINS)."
+        body = {"type": "/problems/cross-origin", "title": "Bad Request", "status": 400, "detail": detail}
+        headers = {
+            name: value for name, value in response.headers.items() if name not in ("content-length", "content-type")
+        }
+        return JSONResponse(body, status_code=400, headers=headers, media_type="application/problem+json")

@@ -15,6 +15,7 @@ from ingest.embedding import Embedder
 from ingest.errors import (
     DossierError,
     IndexNotFoundError,
+    IndexRebuildingError,
     InvalidQuestionError,
     LLMFailedError,
     RequestLimitError,
@@ -23,7 +24,7 @@ from ingest.index import IndexSpec
 from ingest.pipeline import Ingestor, IngestReport, Provenance
 from ingest.settings import Settings
 from ingest.sparse import SparseIndex, up_to_date_index
-from ingest.store import DocumentRecord, Store, read_generation
+from ingest.store import DocumentRecord, Store, is_rebuilding, read_generation
 from ingest.writelock import WriteLock, WriteSession
 
 from . import metrics
@@ -329,6 +330,8 @@ class IndexHandle:
         self.write_lock = WriteLock(settings.store)  # and this one, which other processes share
 
     def service(self) -> QueryService:
+        if is_rebuilding(self.settings.store):
+            raise IndexRebuildingError()
         generation = read_generation(self.settings.store)
         if self._stale(generation):
             with self._lock:

@@ -121,6 +121,7 @@ def ingest_saved(
 
     report, records = IngestReport(), []
     try:
+        sources_before = document_sources(index)
         for upload in saved:
             upload.place()
         if saved:
@@ -137,7 +138,8 @@ def ingest_saved(
             upload.keep()
         else:
             upload.undo()
-    report.skipped = rejected + shown_skips(report.skipped, saved)
+    discard_superseded(sources_before, document_sources(index), uploads_folder(settings))
+    report.skipped = rejected + shown_skips(report.skipped, saved, uploads_folder(settings))
     if not records:
         reasons = "; ".join(f"{s.path}: {s.reason}" for s in report.skipped)
         if any(CONFLICT in skipped.reason for skipped in report.skipped):
@@ -179,15 +181,36 @@ async def save_upload(upload: UploadFile, folder: Path, max_bytes: int) -> Saved
     return SavedUpload(name, target, staged)
 
 
-def shown_skips(skipped: list[Skipped], saved: list[SavedUpload]) -> list[Skipped]:
-    """Skip reasons naming the files as uploaded, not where the server saved them."""
-    shown = []
-    for item in skipped:
-        path = item.path
-        for upload in saved:
-            path = path.replace(str(upload.path.resolve()), upload.name).replace(str(upload.path), upload.name)
-        shown.append(Skipped(path, item.reason))
-    return shown
+def document_sources(index: IndexHandle) -> dict[str, str]:
+    """Each stored document's source file, by document id (empty before the first ingest)."""
+    try:
+        return {record.doc_id: record.source_path for record in index.service().documents()}
+    except IndexNotFoundError:
+        return {}
+
+
+def discard_superseded(before: dict[str, str], after: dict[str, str], folder: Path) -> None:
+    """Delete the uploaded files whose documents now come from another file (`x.md` replacing
+    `x.txt`), so that no later `dossier ingest` of the uploads folder brings the old text back."""
+    still_used = set(after.values())
+    for doc_id, old_source in before.items():
+        old = Path(old_source)
+        if after.get(doc_id, old_source) != old_source and old_source not in still_used and old.parent == folder.resolve():
+            logger.info("deleting %s/%s: its document now comes from %s", UPLOADS, old.name, Path(after[doc_id]).name)
+            old.unlink(missing_ok=True)
+
+
+def shown_skips(skipped: list[Skipped], saved: list[SavedUpload], folder: Path) -> list[Skipped]:
+    """Skip reasons naming the files as uploaded, never where the server keeps them."""
+    return [Skipped(shown(item.path, saved, folder), shown(item.reason, saved, folder)) for item in skipped]
+
+
+def shown(text: str, saved: list[SavedUpload], folder: Path) -> str:
+    for upload in saved:
+        text = text.replace(str(upload.path.resolve()), upload.name).replace(str(upload.path), upload.name)
+    for prefix in {str(folder.resolve()), str(folder)}:  # files of earlier uploads: their names only
+        text = text.replace(prefix + os.sep, "")
+    return text
 
 
 def delete_uploaded_file(source_path: str, settings: Settings) -> None:

@@ -133,6 +133,16 @@ def test_an_origin_listed_in_cors_origins_may_write_and_read_the_answer(tmp_path
     assert_problem(other, 403, "/problems/cross-origin")
 
 
+def test_a_refused_preflight_is_a_problem(tmp_path, embedder):
+    with client_for(tmp_path, embedder, cors_origins=["https://app.example.org"]) as client:
+        refused = client.options(
+            "/v1/ask",
+            headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"},
+        )
+    body = assert_problem(refused, 400, "/problems/cross-origin")
+    assert "origin" in body["detail"] and "access-control-allow-origin" not in refused.headers
+
+
 @pytest.mark.parametrize(
     "host", ["evil.example", "localhost.evil.example", "evil.example:8000", ""]
 )
@@ -265,6 +275,15 @@ def test_an_unreadable_key_file_stops_the_app_from_being_created(tmp_path, embed
     (tmp_path / "empty").write_text("# no key yet\n")
     with pytest.raises(ConfigurationError, match="holds no key"):
         guarded_app(tmp_path, embedder, api_keys=f"@{tmp_path / 'empty'}")
+    with pytest.raises(ConfigurationError, match="holds no key"):  # fails closed, like the file
+        guarded_app(tmp_path, embedder, api_keys=" , ")
+
+
+def test_a_key_file_saved_with_a_byte_order_mark_works(tmp_path, embedder):
+    keys = tmp_path / "keys"
+    keys.write_text(f"{KEY}\n", encoding="utf-8-sig")
+    with client_for(tmp_path, embedder, api_keys=f"@{keys}") as client:
+        assert client.delete("/v1/documents/x", headers={"X-API-Key": KEY}).status_code == 404
 
 
 @pytest.mark.slow

@@ -138,6 +138,24 @@ def test_same_name_uploads_are_serialised_and_each_job_tells_what_it_wrote(clien
     assert [event["action"] for event in history] == ["added", "updated"]
 
 
+def test_a_file_of_the_same_name_with_another_extension_supersedes_the_old_file(client, data_dir):
+    assert finished(client, upload(client, ("valdora.txt", VALDORA)).headers["location"])["state"] == "succeeded"
+    newer = VALDORA.replace(b"40,000", b"45,000")
+    done = finished(client, upload(client, ("valdora.md", newer)).headers["location"])
+    assert done["result"]["updated"] == ["valdora"]
+    # The old file would bring the old text back with the next `dossier ingest` of the folder.
+    assert uploads(data_dir) == ["valdora.md"]
+
+
+def test_skip_reasons_name_files_as_uploaded_never_where_the_server_keeps_them(client, data_dir):
+    response = upload(client, ("ent.html", b"<h1>Ent</h1><p>The ent walked.</p>"), ("ent.md", b"# Ent\nThe ent ran."))
+    done = finished(client, response.headers["location"])
+    assert done["state"] == "succeeded"
+    (skipped,) = done["result"]["skipped"]
+    assert skipped["file"] == "ent.md" and "duplicate document id 'ent'" in skipped["reason"]
+    assert str(data_dir) not in json.dumps(done) and "/uploads/" not in json.dumps(done)
+
+
 class GatedEmbedder:
     """The real embedder, whose passage embedding waits at a gate the test opens."""
 
