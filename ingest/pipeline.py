@@ -185,11 +185,7 @@ class Ingestor:
         """
         with self.writing() as session:
             record, _ = session.store.get_document(doc_id)
-            if record.origin == FOLDER and not replace:
-                raise DocumentConflictError(
-                    f"{doc_id!r} was ingested from a folder; send replace=true to delete it "
-                    "(ingesting that folder again adds it back)."
-                )
+            check_removable(record, replace)
             session.changed = True
             session.store.delete_document(doc_id)
             self.sparse = up_to_date_index(session.store, self.settings.store, rebuild=True)
@@ -331,6 +327,15 @@ class Ingestor:
                 store.delete_document(record.doc_id)
                 removed.append(record.doc_id)
         return removed
+
+
+def check_removable(record: DocumentRecord, replace: bool) -> None:
+    """Raises DocumentConflictError for a folder's document removed without `replace`."""
+    if record.origin == FOLDER and not replace:
+        raise DocumentConflictError(
+            f"{record.doc_id!r} was ingested from a folder; send replace=true to delete it "
+            "(ingesting that folder again adds it back)."
+        )
 
 
 def groups_of_texts(pending: list[PendingDocument], size: int) -> Iterable[list[PendingDocument]]:

@@ -182,8 +182,10 @@ class Guard:
         # Starlette's TrustedHostMiddleware answers a plain-text 400; every error here is a problem.
         if self.any_host:
             return
-        name = hostname(headers.get("host", ""))
-        if not any(host_matches(name, pattern) for pattern in self.allowed_hosts):
+        raw = headers.get("host", "")
+        name = hostname(raw)
+        well_formed = SHOWN_HOST.fullmatch(raw.strip())  # `localhost:80@evil.example` is not a host
+        if not well_formed or not any(host_matches(name, pattern) for pattern in self.allowed_hosts):
             shown = f"'{name}'" if SHOWN_HOST.fullmatch(name) else "this host name"
             raise HostNotAllowedError(
                 f"This server does not answer to {shown}; if it is this server's name, add it to DOSSIER_ALLOWED_HOSTS."

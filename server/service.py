@@ -21,7 +21,7 @@ from ingest.errors import (
     RequestLimitError,
 )
 from ingest.index import IndexSpec
-from ingest.pipeline import Ingestor, IngestReport, Provenance
+from ingest.pipeline import Ingestor, IngestReport, Provenance, check_removable
 from ingest.settings import Settings
 from ingest.sparse import SparseIndex, up_to_date_index
 from ingest.store import DocumentRecord, Store, is_rebuilding, read_generation
@@ -352,6 +352,8 @@ class IndexHandle:
     def remove(self, doc_id: str, *, replace: bool = False) -> DocumentRecord:
         """Delete a document from the served index; raises DocumentNotFoundError for an unknown id,
         DocumentConflictError for a folder's document without `replace`."""
+        record, _ = self.service().document(doc_id)
+        check_removable(record, replace)  # refused at once, not after waiting for the write lock
         return Ingestor(self.settings, self.embedder, writer=self).remove(doc_id, replace=replace)
 
     @contextmanager

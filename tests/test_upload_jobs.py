@@ -15,6 +15,7 @@ from ingest.errors import JobNotFoundError
 from ingest.pipeline import Ingestor
 from ingest.settings import ServerSettings, Settings, StoreSettings
 from ingest.store import Store
+from ingest.writelock import WriteLock
 from server.app import create_app
 from server.jobs import JobQueue
 
@@ -245,6 +246,16 @@ def test_deleting_an_article_from_a_folder_needs_replace(client):
     assert client.get(f"/v1/documents/{MOTEGI}").status_code == 200
     assert client.delete(f"/v1/documents/{MOTEGI}", params={"replace": "true"}).status_code == 200
     assert client.get(f"/v1/documents/{MOTEGI}").status_code == 404
+
+
+def test_a_refused_deletion_does_not_wait_for_another_writer(client, data_dir):
+    # The write lock is held for longer than the request may wait (60 s): a refusal that waited
+    # for it would be a 503, not the 409 it owes at once.
+    with WriteLock(app_settings(data_dir).store, wait=False).held():
+        refused = client.delete(f"/v1/documents/{MOTEGI}")
+        missing = client.delete("/v1/documents/no-such-article")
+    assert_problem(refused, 409, "/problems/document-conflict")
+    assert missing.status_code == 404
 
 
 # -- bad input and limits ---------------------------------------------------------------------------
