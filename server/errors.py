@@ -4,12 +4,11 @@ OpenAI-compatible routes, whose clients expect OpenAI's `{"error": {...}}` shape
 import logging
 from http import HTTPStatus
 
+from chromadb.errors import NotFoundError as ChromaNotFoundError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
-
-from chromadb.errors import NotFoundError as ChromaNotFoundError
 
 from ingest.errors import DossierError, IndexChangedError, LLMFailedError
 

@@ -20,8 +20,8 @@ from limits.strategies import MovingWindowRateLimiter
 from pydantic import SecretStr
 from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware
-from starlette.responses import JSONResponse, Response
 from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ingest.errors import (
