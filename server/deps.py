@@ -1,5 +1,6 @@
 """Dependencies the routes declare; long-lived objects come from the app's lifespan."""
 
+from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -22,8 +23,10 @@ def get_jobs(request: Request) -> JobQueue:
     return request.app.state.jobs
 
 
-def get_service(index: Annotated[IndexHandle, Depends(get_index)]) -> QueryService:
-    return index.service()
+def get_service(index: Annotated[IndexHandle, Depends(get_index)]) -> Iterator[QueryService]:
+    """The query service, held open for the whole request (a stream's too)."""
+    with index.reading() as service:
+        yield service
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

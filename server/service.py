@@ -328,6 +328,28 @@ class IndexHandle:
         self._generation: str | None = None
         self._lock = threading.RLock()  # writes hold it, then ask for the service
         self.write_lock = WriteLock(settings.store)  # and this one, which other processes share
+        # Requests reading the open client: a reopen closes it only once they are done (or after
+        # READERS_TIMEOUT), since closing an embedded client under a query breaks that query.
+        self._readers = 0
+        self._readers_changed = threading.Condition()
+
+    READERS_TIMEOUT = 30.0
+
+    @contextmanager
+    def reading(self) -> Iterator[QueryService]:
+        """The service, kept open (not closed by a reopen) until the block ends: one per request."""
+        while True:
+            service = self.service()
+            with self._readers_changed:
+                if service is self._service:  # not retired between the two lines
+                    self._readers += 1
+                    break
+        try:
+            yield service
+        finally:
+            with self._readers_changed:
+                self._readers -= 1
+                self._readers_changed.notify_all()
 
     def service(self) -> QueryService:
         if is_rebuilding(self.settings.store):
@@ -395,8 +417,11 @@ class IndexHandle:
                 logger.info("connecting to the Chroma server again")
             else:
                 logger.info("index changed on disk: reopening it")
-            self._service.store.close()
-            self._service = None
+            retired, self._service = self._service, None  # new readers wait for the reopen (self._lock)
+            with self._readers_changed:
+                if not self._readers_changed.wait_for(lambda: self._readers == 0, self.READERS_TIMEOUT):
+                    logger.warning("closing the index under %d requests still reading it", self._readers)
+            retired.store.close()  # an embedded client must close before the next opens afresh
         store = Store.connect(self.settings.store)
         try:
             self._serve(store, generation)

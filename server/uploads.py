@@ -127,7 +127,8 @@ def ingest_saved(
         if saved:
             report = index.ingest([upload.path for upload in saved], provenance)
         ingested = report.added + report.updated + report.unchanged
-        records = index.service().records(ingested) if ingested else []
+        with index.reading() as service:
+            records = service.records(ingested) if ingested else []
     except Exception:
         for upload in saved:
             upload.undo()
@@ -184,7 +185,8 @@ async def save_upload(upload: UploadFile, folder: Path, max_bytes: int) -> Saved
 def document_sources(index: IndexHandle) -> dict[str, str]:
     """Each stored document's source file, by document id (empty before the first ingest)."""
     try:
-        return {record.doc_id: record.source_path for record in index.service().documents()}
+        with index.reading() as service:
+            return {record.doc_id: record.source_path for record in service.documents()}
     except IndexNotFoundError:
         return {}
 

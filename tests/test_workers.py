@@ -2,6 +2,7 @@
 
 import os
 import subprocess
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -9,7 +10,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from .conftest import DOSSIER, cli_env, free_port, run_cli
+from ingest.pipeline import Ingestor
+from ingest.store import Store
+from server.service import IndexHandle
+
+from .conftest import DOSSIER, SAMPLE_ARTICLES, cli_env, free_port, run_cli, settings_for
 
 NEW_ARTICLE = """Lighthouse keepers of Valtorna vote to restore the northern beacon
 
@@ -126,3 +131,22 @@ def test_a_given_metrics_folder_is_emptied_at_start(monkeypatch, tmp_path):
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
     assert prepare_metrics_folder(2) is None  # the operator's folder: kept at exit
     assert sorted(path.name for path in tmp_path.iterdir()) == ["notes.txt"]
+
+
+def test_a_reopen_waits_for_the_requests_still_reading_the_old_client(tmp_path, embedder):
+    """Another worker's write makes this one reopen the index; closing the embedded client under a
+    query in flight broke it (`'RustBindingsAPI' object has no attribute 'bindings'`)."""
+    settings = settings_for(tmp_path / "data")
+    Ingestor(settings, embedder, Store.connect(settings.store)).run([SAMPLE_ARTICLES])
+    handle = IndexHandle(settings, embedder)
+    question = "How many Indian AI professionals will Japan invite?"
+    with handle.reading() as service:
+        Store.connect(settings.store).mark_changed()  # what another process's write does
+        reopened = threading.Thread(target=handle.service)
+        reopened.start()
+        reopened.join(1.0)
+        assert reopened.is_alive()  # the reopen waits for this request
+        assert "500" in service.ask(question).answer
+    reopened.join(30)
+    assert not reopened.is_alive()
+    assert "500" in handle.service().ask(question).answer

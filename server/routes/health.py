@@ -15,10 +15,10 @@ def check_health() -> Health:
 @router.get("/readyz", response_model=Readiness)
 def check_readiness(index: IndexDep) -> Readiness:
     """The index is open and answers; 503 problem details otherwise."""
-    service = index.service()
-    return Readiness(
-        status="ready",
-        documents=service.store.document_count(),
-        passages=service.store.chunk_count(),
-        embedding_model=service.embedder.model_id,
-    )
+    with index.reading() as service:
+        return Readiness(
+            status="ready",
+            documents=service.store.document_count(),
+            passages=service.store.chunk_count(),
+            embedding_model=service.embedder.model_id,
+        )
