@@ -13,10 +13,18 @@ class DossierError(Exception):
     status: int = 500
     type: str = "about:blank"
     title: str = "Internal error"
+    retry_after: int | None = None  # seconds, sent as Retry-After: the condition passes by itself
+    fixed_headers: ClassVar[dict[str, str]] = {}
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail)
         self.detail = detail
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The HTTP headers the problem is sent with."""
+        retry = {} if self.retry_after is None else {"Retry-After": str(self.retry_after)}
+        return self.fixed_headers | retry
 
 
 class ModelUnavailableError(DossierError):
@@ -134,11 +142,7 @@ class WriteBusyError(DossierError):
     status = 503
     type = "/problems/write-busy"
     title = "Another write is in progress"
-    retry_after = 10  # seconds; sent as Retry-After
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"Retry-After": str(self.retry_after)}
+    retry_after = 10
 
 
 class IndexRebuildingError(DossierError):
@@ -156,10 +160,6 @@ class IndexRebuildingError(DossierError):
             "If no rebuild is running, the last one was interrupted: run it again."
         )
 
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"Retry-After": str(self.retry_after)}
-
 
 class IndexChangedError(DossierError):
     """Raised when the index's collections were replaced while a request was reading them."""
@@ -167,13 +167,10 @@ class IndexChangedError(DossierError):
     status = 503
     type = "/problems/index-changed"
     title = "The index changed"
+    retry_after = 1
 
     def __init__(self) -> None:
         super().__init__("The index was replaced while this request read it; ask again.")
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"Retry-After": "1"}
 
 
 class DataDirNotWritableError(DossierError):
@@ -229,7 +226,7 @@ class UnauthorizedError(DossierError):
     status = 401
     type = "/problems/unauthorized"
     title = "API key required"
-    headers: ClassVar[dict[str, str]] = {"WWW-Authenticate": 'Bearer realm="dossier"'}
+    fixed_headers: ClassVar[dict[str, str]] = {"WWW-Authenticate": 'Bearer realm="dossier"'}
 
 
 class CrossOriginWriteError(DossierError):
@@ -255,7 +252,7 @@ class BodyTooLargeError(DossierError):
     type = "/problems/body-too-large"
     title = "Request body too large"
     # The rest of the body is not read: closing the connection tells the client to stop sending.
-    headers: ClassVar[dict[str, str]] = {"Connection": "close"}
+    fixed_headers: ClassVar[dict[str, str]] = {"Connection": "close"}
 
 
 class RateLimitedError(DossierError):
@@ -267,4 +264,4 @@ class RateLimitedError(DossierError):
 
     def __init__(self, detail: str, retry_after: int) -> None:
         super().__init__(detail)
-        self.headers = {"Retry-After": str(retry_after)}
+        self.retry_after = retry_after

@@ -42,7 +42,7 @@ async def dossier_error(request: Request, exc: DossierError) -> JSONResponse:
     if exc.status >= 500:  # an LLM's failure: what the endpoint said (masked), which clients never see
         logger.error("%s: %s", exc.title, exc.cause if isinstance(exc, LLMFailedError) else exc.detail)
     response = problem(exc.status, exc.title, exc.detail, request.url.path, exc.type)
-    response.headers.update(getattr(exc, "headers", None) or {})  # e.g. Retry-After
+    response.headers.update(exc.headers)  # e.g. Retry-After
     return response
 
 

@@ -374,8 +374,12 @@ class IndexHandle:
     def remove(self, doc_id: str, *, replace: bool = False) -> DocumentRecord:
         """Delete a document from the served index; raises DocumentNotFoundError for an unknown id,
         DocumentConflictError for a folder's document without `replace`."""
-        record, _ = self.service().document(doc_id)
-        check_removable(record, replace)  # refused at once, not after waiting for the write lock
+        try:
+            record, _ = self.service().document(doc_id)
+        except IndexNotFoundError:
+            pass  # nothing ingested yet: the removal itself says the document does not exist
+        else:
+            check_removable(record, replace)  # refused at once, not after waiting for the write lock
         return Ingestor(self.settings, self.embedder, writer=self).remove(doc_id, replace=replace)
 
     @contextmanager
