@@ -264,14 +264,20 @@ class Ingestor:
     def refusal(
         self, article: Article, existing: DocumentRecord | None, provenance: Provenance
     ) -> Skipped | None:
-        """Why an upload may not replace `existing`: it was ingested from a folder (no `replace`)."""
+        """Why an upload may not replace `existing` without `replace`: it was ingested from a
+        folder, or uploaded by someone else (another API key)."""
         uploading = origin_of(article.source_path, self.settings.store.data_dir) == UPLOAD
-        if existing is None or existing.origin != FOLDER or not uploading or provenance.replace:
+        if existing is None or not uploading or provenance.replace:
+            return None
+        if existing.origin == FOLDER:
+            whose = "ingested from a folder"
+        elif (creator := existing.history[0].get("by") if existing.history else None) not in (None, provenance.by):
+            whose = f"uploaded by {creator}"
+        else:
             return None
         return Skipped(
             article.source_path,
-            f"document {article.doc_id!r} already exists (ingested from a folder); "
-            "send replace=true to replace it",
+            f"document {article.doc_id!r} already exists ({whose}); send replace=true to replace it",
         )
 
     def write(

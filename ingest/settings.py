@@ -248,8 +248,8 @@ class ServerSettings(BaseSettings):
     allowed_hosts: CommaList = Field(
         default_factory=list,
         description="Host names the server answers to (the `Host` header, port ignored), comma-separated; "
-        "`*.example.org` matches its subdomains, `*` any host. Empty: localhost, 127.0.0.1, ::1 and "
-        "DOSSIER_HOST. Any other `Host` is a 400 problem (a guard against DNS rebinding).",
+        "`*.example.org` matches its subdomains, `*` any host. localhost, 127.0.0.1, ::1 and "
+        "DOSSIER_HOST are always allowed. Any other `Host` is a 400 problem (a guard against DNS rebinding).",
     )
     cors_origins: CommaList = Field(
         default_factory=list,

@@ -105,6 +105,7 @@ def origin_of(source_path: str, data_dir: Path | None) -> str:
 
 # What API clients and the CLI are told: the server's address and the cause go to the log only.
 SERVER_DOWN = "The Chroma server (DOSSIER_CHROMA_URL) does not answer; Dossier tries again on the next request."
+STORE_FAILED = "The Chroma store could not be read; the server log has the cause."
 
 
 def connect(settings: StoreSettings) -> chromadb.ClientAPI:
@@ -129,7 +130,7 @@ def connect_to_server(settings: StoreSettings) -> chromadb.ClientAPI:
     url = urlparse(settings.chroma_url)
     if not url.hostname:
         raise StoreUnavailableError(
-            f"DOSSIER_CHROMA_URL {settings.chroma_url!r} is not a URL like http://127.0.0.1:8001."
+            "DOSSIER_CHROMA_URL is not a URL like http://127.0.0.1:8001."
         )
     port = url.port or (443 if url.scheme == "https" else 8000)
     try:
@@ -209,7 +210,8 @@ def paged_get(collection, include: list[str], page: int = _PAGE) -> dict[str, li
             if len(batch["ids"]) < page:
                 return result
     except chromadb.errors.ChromaError as exc:
-        raise StoreUnavailableError(f"Cannot read the collection {collection.name}: {exc}") from exc
+        logger.warning("cannot read the collection %s: %s", collection.name, exc)
+        raise StoreUnavailableError(STORE_FAILED) from exc
 
 
 def all_metadatas(collection, page: int = _PAGE) -> list[dict]:
@@ -247,7 +249,8 @@ class Store:
             self.broken = True
             raise StoreUnavailableError(SERVER_DOWN) from exc
         except Exception as exc:
-            raise StoreUnavailableError(f"Cannot read the Chroma store: {exc}") from exc
+            logger.warning("cannot read the Chroma store: %s", exc)
+            raise StoreUnavailableError(STORE_FAILED) from exc
         return IndexSpec.from_metadata(collection.metadata)
 
     def open_for_query(self, spec: IndexSpec) -> None:
@@ -280,7 +283,8 @@ class Store:
             self.broken = True
             raise StoreUnavailableError(SERVER_DOWN) from exc
         except Exception as exc:
-            raise StoreUnavailableError(f"Cannot open the Chroma collections: {exc}") from exc
+            logger.warning("cannot open the Chroma collections: %s", exc)
+            raise StoreUnavailableError(STORE_FAILED) from exc
         if self.settings.chroma_url:
             self._chunks, self._documents, self._sentences = (
                 ServerCollection(collection, self)

@@ -135,7 +135,9 @@ class Guard:
         self.app = app
         self.keys = [(key.encode(), fingerprint(key)) for key in keys]
         self.auth_reads = settings.auth_reads
-        patterns = settings.allowed_hosts or [*LOCAL_HOSTS, settings.host]
+        # Loopback names always: a DNS-rebinding attacker can only use a name of its own, and the
+        # container's health check (and a shell on the host) asks http://127.0.0.1.
+        patterns = [*settings.allowed_hosts, *LOCAL_HOSTS, settings.host]
         self.any_host = "*" in patterns
         self.allowed_hosts = {
             hostname(pattern) if not pattern.startswith("*.") else pattern.lower()
@@ -164,7 +166,11 @@ class Guard:
             self.check_host(headers)
             if method not in SAFE_METHODS:
                 self.check_origin(headers)
-            who = self.authenticate(headers, path, method, write)
+            try:
+                who = self.authenticate(headers, path, method, write)
+            except UnauthorizedError:
+                self.check_rate(scope, ANONYMOUS, path, method, write)  # key guessing is rate limited too
+                raise
             scope.setdefault("state", {})["principal"] = who
             self.check_rate(scope, who, path, method, write)
             limit = (

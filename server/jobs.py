@@ -13,6 +13,7 @@ import logging
 import os
 import queue
 import threading
+import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable
@@ -21,6 +22,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ingest.errors import DossierError, JobNotFoundError
+
+from .processes import running_since
 
 logger = logging.getLogger(__name__)
 
@@ -119,9 +122,12 @@ class JobQueue:
         for job_id in finished[: max(0, len(self._jobs) - self.keep)]:
             del self._jobs[job_id]
         if self.folder is not None and self.folder.is_dir():
-            files = sorted(self.folder.glob("*.json"), key=lambda path: path.stat().st_mtime)
-            for path in files[: max(0, len(files) - self.keep)]:
-                path.unlink(missing_ok=True)
+            try:  # another worker may be pruning the same files
+                files = sorted(self.folder.glob("*.json"), key=lambda path: path.stat().st_mtime)
+                for path in files[: max(0, len(files) - self.keep)]:
+                    path.unlink(missing_ok=True)
+            except OSError as exc:
+                logger.info("cannot prune the recorded upload jobs: %s", exc.strerror)
 
     def _record(self, job: Job) -> None:
         """Write the job's state where every worker reads it; a full disk only costs that view."""
@@ -130,7 +136,7 @@ class JobQueue:
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             partial = self.folder / f".{job.id}.{uuid.uuid4().hex[:8]}.partial"
-            partial.write_text(json.dumps(job.to_dict() | {"pid": job.pid}))
+            partial.write_text(json.dumps(job.to_dict() | {"pid": job.pid, "written": time.time()}))
             os.replace(partial, self.folder / f"{job.id}.json")
         except OSError as exc:
             logger.warning("cannot record upload job %s: %s", job.id, exc.strerror)
@@ -142,8 +148,8 @@ class JobQueue:
             recorded = json.loads((self.folder / f"{job_id}.json").read_text())
         except (OSError, ValueError):
             return None
-        pid = recorded.pop("pid", None)
-        if recorded["state"] in (QUEUED, RUNNING) and not process_alive(pid):
+        pid, written = recorded.pop("pid", None), recorded.pop("written", 0.0)
+        if recorded["state"] in (QUEUED, RUNNING) and not running_since(pid, written):
             died = DossierError("The server stopped before this upload was ingested; upload the files again.")
             recorded |= {"state": FAILED, "error": problem_of(died)}
         return recorded
@@ -171,18 +177,6 @@ class JobQueue:
     def _depth_changed(self) -> None:
         if self.on_depth is not None:
             self.on_depth(self.depth)
-
-
-def process_alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # alive, another user's
-        return True
-    return True
 
 
 def problem_of(exc: DossierError) -> dict:

@@ -341,7 +341,7 @@ class IndexHandle:
         while True:
             service = self.service()
             with self._readers_changed:
-                if service is self._service:  # not retired between the two lines
+                if service is not None and service is self._service:  # not retired meanwhile
                     self._readers += 1
                     break
         try:
@@ -355,15 +355,17 @@ class IndexHandle:
         if is_rebuilding(self.settings.store):
             raise IndexRebuildingError()
         generation = read_generation(self.settings.store)
-        if self._stale(generation):
+        service = self._service  # read once: another thread may retire it meanwhile
+        if self._stale(service, generation):
             with self._lock:
-                if self._stale(generation):
+                if self._stale(self._service, generation):
                     self._reopen(generation)
-        return self._service
+                service = self._service
+        return service
 
-    def _stale(self, generation: str) -> bool:
+    def _stale(self, service: "QueryService | None", generation: str) -> bool:
         # Broken: the Chroma server went away under the open client; connect again.
-        return self._service is None or generation != self._generation or self._service.store.broken
+        return service is None or generation != self._generation or service.store.broken
 
     def ingest(self, paths: list[Path], provenance: Provenance | None = None) -> IngestReport:
         """Ingest files into the served index; the write lock is held only while writing."""
@@ -375,7 +377,8 @@ class IndexHandle:
         """Delete a document from the served index; raises DocumentNotFoundError for an unknown id,
         DocumentConflictError for a folder's document without `replace`."""
         try:
-            record, _ = self.service().document(doc_id)
+            with self.reading() as service:
+                record, _ = service.document(doc_id)
         except IndexNotFoundError:
             pass  # nothing ingested yet: the removal itself says the document does not exist
         else:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fastapi import UploadFile
+from filelock import FileLock
 
 from ingest.errors import (
     DataDirNotWritableError,
@@ -30,6 +31,7 @@ from ingest.settings import Settings
 from ingest.store import UPLOADS
 
 from .jobs import Job, JobQueue
+from .processes import running_since
 from .service import IndexHandle
 
 logger = logging.getLogger(__name__)
@@ -37,7 +39,9 @@ logger = logging.getLogger(__name__)
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _READ_BYTES = 1 << 20
 _MAX_STEM = 150  # a saved name, with its staging prefix and suffix, stays under 255 bytes
-STAGING_SUFFIX = ".partial"  # hidden files with it are never ingested, and are deleted at start
+STAGING_SUFFIX = ".partial"  # an upload not yet placed: hidden, never ingested, deleted at start
+BACKUP_SUFFIX = ".previous"  # the file an upload replaced, while its job runs: restored at start
+JOBS_LOCK = "upload-jobs.lock"  # in the data directory: one upload job at a time across workers
 CONFLICT = "send replace=true to replace it"
 
 
@@ -52,7 +56,7 @@ class SavedUpload:
 
     def place(self) -> None:
         if self.path.exists():
-            self.backup = self.path.with_name(f".{self.path.name}.{uuid.uuid4().hex[:8]}{STAGING_SUFFIX}")
+            self.backup = self.path.with_name(hidden_name(self.path.name, BACKUP_SUFFIX))
             os.replace(self.path, self.backup)
         os.replace(self.staged, self.path)
 
@@ -119,34 +123,48 @@ def ingest_saved(
     """
     from .schemas import ingest_summary  # the API's shape of the result
 
-    report, records = IngestReport(), []
-    try:
-        sources_before = document_sources(index)
+    # One job at a time across the workers sharing this data directory, so that two uploads of
+    # one name are placed, ingested and kept one after the other (each job's thread orders its own).
+    with FileLock(settings.store.data_dir / JOBS_LOCK, thread_local=False):
+        report, records = IngestReport(), []
+        try:
+            sources_before = document_sources(index)
+            for upload in saved:
+                upload.place()
+            if saved:
+                report = index.ingest([upload.path for upload in saved], provenance)
+            ingested = report.added + report.updated + report.unchanged
+            with index.reading() as service:
+                records = service.records(ingested) if ingested else []
+        except Exception:
+            for upload in saved:
+                upload.undo()
+            raise
+        used = {record.source_path for record in records}
         for upload in saved:
-            upload.place()
-        if saved:
-            report = index.ingest([upload.path for upload in saved], provenance)
-        ingested = report.added + report.updated + report.unchanged
-        with index.reading() as service:
-            records = service.records(ingested) if ingested else []
-    except Exception:
-        for upload in saved:
-            upload.undo()
-        raise
-    used = {record.source_path for record in records}
-    for upload in saved:
-        if str(upload.path.resolve()) in used:
-            upload.keep()
-        else:
-            upload.undo()
-    discard_superseded(sources_before, document_sources(index), uploads_folder(settings))
-    report.skipped = rejected + shown_skips(report.skipped, saved, uploads_folder(settings))
-    if not records:
-        reasons = "; ".join(f"{s.path}: {s.reason}" for s in report.skipped)
-        if any(CONFLICT in skipped.reason for skipped in report.skipped):
-            raise DocumentConflictError(f"Nothing was ingested ({reasons}).")
-        raise NothingIngestedError(f"None of the uploaded files could be ingested ({reasons}).")
-    return ingest_summary(report, records).model_dump()
+            if str(upload.path.resolve()) in used:
+                upload.keep()
+            else:
+                upload.undo()
+        discard_superseded(sources_before, document_sources(index), uploads_folder(settings))
+        report.skipped = rejected + shown_skips(report.skipped, saved, uploads_folder(settings))
+        if not records:
+            reasons = "; ".join(f"{s.path}: {s.reason}" for s in report.skipped)
+            if any(CONFLICT in skipped.reason for skipped in report.skipped):
+                raise DocumentConflictError(f"Nothing was ingested ({reasons}).")
+            raise NothingIngestedError(f"None of the uploaded files could be ingested ({reasons}).")
+        return ingest_summary(report, records).model_dump()
+
+
+def hidden_name(name: str, suffix: str) -> str:
+    """`.name.PID.RANDOM.suffix`: never ingested, and at start it says whose it was."""
+    return f".{name}.{os.getpid()}.{uuid.uuid4().hex[:8]}{suffix}"
+
+
+def writer_of(hidden: Path) -> tuple[str, int | None]:
+    """The file name and the process id in a `hidden_name`."""
+    parts = hidden.name[1:].rsplit(".", 3)  # name, pid, random, suffix
+    return parts[0], int(parts[1]) if len(parts) == 4 and parts[1].isdigit() else None
 
 
 def uploads_folder(settings: Settings) -> Path:
@@ -166,7 +184,7 @@ async def save_upload(upload: UploadFile, folder: Path, max_bytes: int) -> Saved
     name = upload.filename or "upload"
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / safe_filename(name)
-    staged = folder / f".{target.name}.{uuid.uuid4().hex[:8]}{STAGING_SUFFIX}"  # hidden: ingest ignores it
+    staged = folder / hidden_name(target.name, STAGING_SUFFIX)  # hidden: ingest ignores it
     size = 0
     try:
         with staged.open("wb") as out:
@@ -228,11 +246,19 @@ def tidy_uploads(settings: Settings, index: IndexHandle) -> list[str]:
     folder = uploads_folder(settings)
     if not folder.is_dir():
         return []
-    for staged in folder.glob(f".*{STAGING_SUFFIX}"):
-        logger.warning("deleting %s/%s: an upload the server did not finish", UPLOADS, staged.name)
-        staged.unlink(missing_ok=True)
+    for hidden in [*folder.glob(f".*{STAGING_SUFFIX}"), *folder.glob(f".*{BACKUP_SUFFIX}")]:
+        name, pid = writer_of(hidden)
+        if running_since(pid, hidden.stat().st_mtime):
+            continue  # another worker's upload, in progress
+        if hidden.suffix == BACKUP_SUFFIX:  # its job never finished: the upload failed
+            logger.warning("restoring %s/%s: the upload that replaced it did not finish", UPLOADS, name)
+            os.replace(hidden, folder / name)
+        else:
+            logger.warning("deleting %s/%s: an upload the server did not finish", UPLOADS, hidden.name)
+            hidden.unlink(missing_ok=True)
     try:
-        used = {record.source_path for record in index.service().documents()}
+        with index.reading() as service:
+            used = {record.source_path for record in service.documents()}
     except IndexNotFoundError:
         used = set()
     except DossierError as exc:

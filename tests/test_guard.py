@@ -181,6 +181,14 @@ def test_allowed_hosts_take_wildcards(tmp_path, embedder):
         assert client.get("/healthz", headers={"Host": "anything.example"}).status_code == 200
 
 
+def test_loopback_names_stay_allowed_beside_the_listed_hosts(tmp_path, embedder):
+    """A container's health check asks http://127.0.0.1 whatever DOSSIER_ALLOWED_HOSTS says."""
+    with client_for(tmp_path, embedder, allowed_hosts=["dossier.example.org"]) as client:
+        for host in ("127.0.0.1:8000", "localhost", "dossier.example.org"):
+            assert client.get("/healthz", headers={"Host": host}).status_code == 200, host
+        assert client.get("/healthz", headers={"Host": "evil.example"}).status_code == 400
+
+
 def test_allowed_hosts_and_cors_origins_are_read_comma_separated(monkeypatch):
     monkeypatch.setenv("DOSSIER_ALLOWED_HOSTS", " dossier.example.org, localhost ")
     monkeypatch.setenv("DOSSIER_CORS_ORIGINS", "https://a.example,https://b.example")
@@ -417,6 +425,15 @@ def test_a_client_over_its_rate_gets_429_with_retry_after(tmp_path, embedder):
     body = assert_problem(response, 429, "/problems/rate-limited")
     assert 1 <= int(response.headers["retry-after"]) <= 60
     assert response.headers["retry-after"] in body["detail"]
+
+
+def test_guessing_keys_is_rate_limited(tmp_path, embedder):
+    with client_for(tmp_path, embedder, api_keys=KEY, write_rate_limit="3/minute") as client:
+        guesses = [
+            client.delete("/v1/documents/x", headers={"X-API-Key": f"guess-{n}"}).status_code
+            for n in range(5)
+        ]
+    assert guesses == [401, 401, 401, 429, 429]
 
 
 def test_each_api_key_has_its_own_rate_and_exempt_addresses_none(tmp_path, embedder):

@@ -219,6 +219,21 @@ def test_an_upload_never_replaces_an_article_ingested_from_a_folder(client, data
     assert document["history"][-1]["route"] == "upload"
 
 
+def test_an_upload_never_replaces_another_keys_upload_without_replace(data_dir, embedder):
+    alice, bob = {"X-API-Key": "alice-key-0001"}, {"X-API-Key": "bob-key-0002"}
+    with client_for(data_dir, embedder, api_keys="alice-key-0001,bob-key-0002") as client:
+        files = [("files", ("valdora.txt", VALDORA))]
+        newer = [("files", ("valdora.txt", VALDORA.replace(b"40,000", b"45,000")))]
+        assert client.post("/v1/documents?wait=true", files=files, headers=alice).status_code == 201
+        refused = client.post("/v1/documents?wait=true", files=newer, headers=bob)
+        assert "uploaded by key-" in assert_problem(refused, 409, "/problems/document-conflict")["detail"]
+        assert "40,000" in answer(client, "How many homes will the Valdora tidal power station supply?")
+        replaced = client.post("/v1/documents?wait=true&replace=true", files=newer, headers=bob)
+        assert replaced.status_code == 201 and replaced.json()["updated"] == ["valdora"]
+        again = client.post("/v1/documents?wait=true", files=files, headers=alice)  # its creator may
+        assert again.status_code == 201 and again.json()["updated"] == ["valdora"]
+
+
 def test_a_record_naming_a_folder_article_is_skipped_and_the_rest_ingested(client, data_dir):
     records = [
         {"doc_id": MOTEGI, "text": "Motegi briefed nobody."},
@@ -334,6 +349,21 @@ def test_a_starting_server_deletes_unfinished_uploads_and_reports_orphans(
         assert client.get("/healthz").status_code == 200
     assert uploads(data_dir) == ["orphan.txt"]
     assert "uploads/orphan.txt holds no document" in caplog.text
+
+
+def test_a_starting_server_restores_what_a_dead_upload_replaced_and_spares_a_live_workers_files(
+    data_dir, embedder
+):
+    folder = data_dir / "uploads"
+    folder.mkdir()
+    dead, live = 2**22 + 7, os.getppid()  # no such process; the test runner's parent, running
+    (folder / "valdora.txt").write_bytes(VALDORA.replace(b"40,000", b"45,000"))  # placed, never ingested
+    (folder / f".valdora.txt.{dead}.0123abcd.previous").write_bytes(VALDORA)
+    (folder / f".orlen.txt.{live}.89abcdef.partial").write_bytes(ORLEN)  # another worker, saving
+    with client_for(data_dir, embedder) as client:
+        assert client.get("/healthz").status_code == 200
+    assert (folder / "valdora.txt").read_bytes() == VALDORA
+    assert (folder / f".orlen.txt.{live}.89abcdef.partial").exists()
 
 
 def test_another_worker_reads_a_job_and_a_dead_workers_job_reads_as_failed(tmp_path):
