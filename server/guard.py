@@ -72,11 +72,15 @@ def load_api_keys(setting: SecretStr) -> list[str]:
     if not raw.startswith("@"):
         keys = [key.strip() for key in raw.split(",") if key.strip()]
         if raw and not keys:  # "," must not turn access control off without a word
-            raise ConfigurationError("DOSSIER_API_KEYS is set but holds no key; unset it to run without keys.")
+            raise ConfigurationError(
+                "DOSSIER_API_KEYS is set but holds no key; unset it to run without keys."
+            )
         return keys
     path = Path(raw[1:].strip()).expanduser()
     try:
-        lines = path.read_text(encoding="utf-8-sig").splitlines()  # a BOM is not part of the first key
+        lines = path.read_text(
+            encoding="utf-8-sig"
+        ).splitlines()  # a BOM is not part of the first key
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not UTF-8 text"
         raise ConfigurationError(
@@ -169,7 +173,9 @@ class Guard:
             try:
                 who = self.authenticate(headers, path, method, write)
             except UnauthorizedError:
-                self.check_rate(scope, ANONYMOUS, path, method, write)  # key guessing is rate limited too
+                self.check_rate(
+                    scope, ANONYMOUS, path, method, write
+                )  # key guessing is rate limited too
                 raise
             scope.setdefault("state", {})["principal"] = who
             self.check_rate(scope, who, path, method, write)
@@ -191,7 +197,9 @@ class Guard:
         raw = headers.get("host", "")
         name = hostname(raw)
         well_formed = SHOWN_HOST.fullmatch(raw.strip())  # `localhost:80@evil.example` is not a host
-        if not well_formed or not any(host_matches(name, pattern) for pattern in self.allowed_hosts):
+        if not well_formed or not any(
+            host_matches(name, pattern) for pattern in self.allowed_hosts
+        ):
             shown = f"'{name}'" if SHOWN_HOST.fullmatch(name) else "this host name"
             raise HostNotAllowedError(
                 f"This server does not answer to {shown}; if it is this server's name, add it to DOSSIER_ALLOWED_HOSTS."
@@ -326,9 +334,21 @@ class ProblemCORSMiddleware(CORSMiddleware):
         response = super().preflight_response(request_headers)
         if response.status_code < 400:
             return response
-        detail = response.body.decode() + ": this origin, method or header may not call the API (DOSSIER_CORS_ORIGINS)."
-        body = {"type": "/problems/cross-origin", "title": "Bad Request", "status": 400, "detail": detail}
-        headers = {
-            name: value for name, value in response.headers.items() if name not in ("content-length", "content-type")
+        detail = (
+            response.body.decode()
+            + ": this origin, method or header may not call the API (DOSSIER_CORS_ORIGINS)."
+        )
+        body = {
+            "type": "/problems/cross-origin",
+            "title": "Bad Request",
+            "status": 400,
+            "detail": detail,
         }
-        return JSONResponse(body, status_code=400, headers=headers, media_type="application/problem+json")
+        headers = {
+            name: value
+            for name, value in response.headers.items()
+            if name not in ("content-length", "content-type")
+        }
+        return JSONResponse(
+            body, status_code=400, headers=headers, media_type="application/problem+json"
+        )

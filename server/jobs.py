@@ -72,7 +72,10 @@ class JobQueue:
     """Runs jobs on one worker thread and remembers the last `keep` of them (in `folder` too)."""
 
     def __init__(
-        self, keep: int = 200, folder: Path | None = None, on_depth: Callable[[int], None] | None = None
+        self,
+        keep: int = 200,
+        folder: Path | None = None,
+        on_depth: Callable[[int], None] | None = None,
     ) -> None:
         self.keep = keep
         self.folder = folder
@@ -150,7 +153,9 @@ class JobQueue:
             return None
         pid, written = recorded.pop("pid", None), recorded.pop("written", 0.0)
         if recorded["state"] in (QUEUED, RUNNING) and not running_since(pid, written):
-            died = DossierError("The server stopped before this upload was ingested; upload the files again.")
+            died = DossierError(
+                "The server stopped before this upload was ingested; upload the files again."
+            )
             recorded |= {"state": FAILED, "error": problem_of(died)}
         return recorded
 

@@ -77,7 +77,6 @@ JOB_QUEUE_DEPTH = Gauge(
 )
 
 
-
 def route_template(request: Request) -> str:
     """The template of the route that answered the request (`/v1/documents/{doc_id}`), or `other`."""
     route = request.scope.get("route")  # FastAPI's routes put themselves in the scope

@@ -25,7 +25,9 @@ def started_at(pid: int) -> float | None:
     boot = boot_time()
     try:
         with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()  # after the command name, which may hold spaces
+            fields = (
+                stat.read().rsplit(")", 1)[1].split()
+            )  # after the command name, which may hold spaces
     except (OSError, IndexError):
         return None
     return boot + int(fields[19]) / _TICKS if boot is not None else None

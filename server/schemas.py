@@ -276,8 +276,11 @@ def document_summary(record, model: type[DocumentSummary] = DocumentSummary, **e
     """The API's view of a stored DocumentRecord: no server path, only a folder it came from."""
     folder = None
     if record.origin == "folder":
-        parent = Path(record.source_path).parent
-        folder = str(parent.relative_to(Path.cwd())) if parent.is_relative_to(Path.cwd()) else parent.name
+        parent, here = Path(record.source_path).parent, Path.cwd()
+        # Relative to the server's folder, unless that is the root (systemd's default), where a
+        # "relative" path would be the absolute one: then the folder's name alone.
+        inside = parent.is_relative_to(here) and here != Path(here.anchor)
+        folder = str(parent.relative_to(here)) if inside else parent.name
     return model(**asdict(record), origin_folder=folder, **extra)
 
 

@@ -144,7 +144,14 @@ def test_a_refused_preflight_is_a_problem(tmp_path, embedder):
 
 
 @pytest.mark.parametrize(
-    "host", ["evil.example", "localhost.evil.example", "evil.example:8000", "", "localhost:80@evil.example"]
+    "host",
+    [
+        "evil.example",
+        "localhost.evil.example",
+        "evil.example:8000",
+        "",
+        "localhost:80@evil.example",
+    ],
 )
 def test_a_foreign_host_header_is_refused(tmp_path, embedder, host):
     """DNS rebinding: a name the attacker controls, pointed at 127.0.0.1, reaches the server."""

@@ -58,7 +58,11 @@ def errors_are_problems(ctx, response, case) -> None:
         assert "error" in response.json(), response.text
         return
     content_type = response.headers.get("content-type", [""])[0]
-    assert content_type.startswith(PROBLEM_JSON), (response.status_code, content_type, response.text)
+    assert content_type.startswith(PROBLEM_JSON), (
+        response.status_code,
+        content_type,
+        response.text,
+    )
     assert {"title", "status", "detail"} <= set(response.json()), response.text
 
 

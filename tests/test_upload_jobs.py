@@ -14,10 +14,11 @@ from fastapi.testclient import TestClient
 from ingest.errors import JobNotFoundError
 from ingest.pipeline import Ingestor
 from ingest.settings import ServerSettings, Settings, StoreSettings
-from ingest.store import Store
+from ingest.store import DocumentRecord, Store
 from ingest.writelock import WriteLock
 from server.app import create_app
 from server.jobs import JobQueue
+from server.schemas import document_summary
 
 from .conftest import SAMPLE_ARTICLES
 
@@ -140,7 +141,10 @@ def test_same_name_uploads_are_serialised_and_each_job_tells_what_it_wrote(clien
 
 
 def test_a_file_of_the_same_name_with_another_extension_supersedes_the_old_file(client, data_dir):
-    assert finished(client, upload(client, ("valdora.txt", VALDORA)).headers["location"])["state"] == "succeeded"
+    assert (
+        finished(client, upload(client, ("valdora.txt", VALDORA)).headers["location"])["state"]
+        == "succeeded"
+    )
     newer = VALDORA.replace(b"40,000", b"45,000")
     done = finished(client, upload(client, ("valdora.md", newer)).headers["location"])
     assert done["result"]["updated"] == ["valdora"]
@@ -149,7 +153,11 @@ def test_a_file_of_the_same_name_with_another_extension_supersedes_the_old_file(
 
 
 def test_skip_reasons_name_files_as_uploaded_never_where_the_server_keeps_them(client, data_dir):
-    response = upload(client, ("ent.html", b"<h1>Ent</h1><p>The ent walked.</p>"), ("ent.md", b"# Ent\nThe ent ran."))
+    response = upload(
+        client,
+        ("ent.html", b"<h1>Ent</h1><p>The ent walked.</p>"),
+        ("ent.md", b"# Ent\nThe ent ran."),
+    )
     done = finished(client, response.headers["location"])
     assert done["state"] == "succeeded"
     (skipped,) = done["result"]["skipped"]
@@ -226,11 +234,18 @@ def test_an_upload_never_replaces_another_keys_upload_without_replace(data_dir, 
         newer = [("files", ("valdora.txt", VALDORA.replace(b"40,000", b"45,000")))]
         assert client.post("/v1/documents?wait=true", files=files, headers=alice).status_code == 201
         refused = client.post("/v1/documents?wait=true", files=newer, headers=bob)
-        assert "uploaded by key-" in assert_problem(refused, 409, "/problems/document-conflict")["detail"]
-        assert "40,000" in answer(client, "How many homes will the Valdora tidal power station supply?")
+        assert (
+            "uploaded by key-"
+            in assert_problem(refused, 409, "/problems/document-conflict")["detail"]
+        )
+        assert "40,000" in answer(
+            client, "How many homes will the Valdora tidal power station supply?"
+        )
         replaced = client.post("/v1/documents?wait=true&replace=true", files=newer, headers=bob)
         assert replaced.status_code == 201 and replaced.json()["updated"] == ["valdora"]
-        again = client.post("/v1/documents?wait=true", files=files, headers=alice)  # its creator may
+        again = client.post(
+            "/v1/documents?wait=true", files=files, headers=alice
+        )  # its creator may
         assert again.status_code == 201 and again.json()["updated"] == ["valdora"]
 
 
@@ -357,7 +372,9 @@ def test_a_starting_server_restores_what_a_dead_upload_replaced_and_spares_a_liv
     folder = data_dir / "uploads"
     folder.mkdir()
     dead, live = 2**22 + 7, os.getppid()  # no such process; the test runner's parent, running
-    (folder / "valdora.txt").write_bytes(VALDORA.replace(b"40,000", b"45,000"))  # placed, never ingested
+    (folder / "valdora.txt").write_bytes(
+        VALDORA.replace(b"40,000", b"45,000")
+    )  # placed, never ingested
     (folder / f".valdora.txt.{dead}.0123abcd.previous").write_bytes(VALDORA)
     (folder / f".orlen.txt.{live}.89abcdef.partial").write_bytes(ORLEN)  # another worker, saving
     with client_for(data_dir, embedder) as client:
@@ -379,7 +396,10 @@ def test_another_worker_reads_a_job_and_a_dead_workers_job_reads_as_failed(tmp_p
         seen = other_worker.get(job.id)
         assert (seen["state"], seen["result"]) == ("succeeded", {"summary": "1 added"})
 
-        died = json.loads((folder / f"{job.id}.json").read_text()) | {"state": "running", "pid": 2**22 + 7}
+        died = json.loads((folder / f"{job.id}.json").read_text()) | {
+            "state": "running",
+            "pid": 2**22 + 7,
+        }
         (folder / "feedfacecafe.json").write_text(json.dumps(died | {"id": "feedfacecafe"}))
         orphan = other_worker.get("feedfacecafe")
         assert orphan["state"] == "failed"
@@ -402,3 +422,29 @@ def test_a_data_directory_that_cannot_hold_the_index_is_a_503_without_paths(tmp_
             assert response.headers["content-type"].startswith(PROBLEM)
             assert str(tmp_path) not in response.text and "Errno" not in response.text
             assert "DOSSIER_DATA_DIR" in response.json()["detail"]
+
+
+def test_a_folder_is_named_relative_to_the_server_folder_but_never_from_the_root(
+    tmp_path, monkeypatch
+):
+    record = DocumentRecord(
+        "a",
+        "A",
+        None,
+        None,
+        None,
+        None,
+        "h",
+        "2026-01-01",
+        1,
+        10,
+        str(tmp_path / "news" / "articles" / "a.txt"),
+        "folder",
+        [],
+    )
+    monkeypatch.chdir(tmp_path)
+    assert document_summary(record).origin_folder == "news/articles"
+    monkeypatch.chdir("/")
+    assert (
+        document_summary(record).origin_folder == "articles"
+    )  # not the absolute path, less its "/"

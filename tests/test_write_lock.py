@@ -110,30 +110,43 @@ def test_ingest_gives_up_after_the_write_lock_timeout(tmp_path):
     assert "Traceback" not in result.stderr
 
 
-def test_a_rebuild_under_a_running_server_is_a_503_never_a_500_or_a_wrong_answer(tmp_path, embedder):
+def test_a_rebuild_under_a_running_server_is_a_503_never_a_500_or_a_wrong_answer(
+    tmp_path, embedder
+):
     from fastapi.testclient import TestClient
 
     from server.app import create_app
 
     settings = settings_for(tmp_path / "data")
-    assert run_cli("ingest", str(SAMPLE_ARTICLES), env=cli_env(settings.store.data_dir)).returncode == 0
+    assert (
+        run_cli("ingest", str(SAMPLE_ARTICLES), env=cli_env(settings.store.data_dir)).returncode
+        == 0
+    )
     question = {"question": "How many Indian AI professionals will Japan invite?"}
     with TestClient(create_app(settings, embedder)) as client:
         assert "500" in client.post("/v1/ask", json=question).json()["answer"]
         rebuild = subprocess.Popen(
             [str(DOSSIER), "ingest", "--rebuild", str(SAMPLE_ARTICLES)],
-            env=cli_env(settings.store.data_dir), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env=cli_env(settings.store.data_dir),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         seen = []
         while rebuild.poll() is None:
             response = client.post("/v1/ask", json=question)
             seen.append(response.status_code)
             if response.status_code == 200:
-                assert "500" in response.json()["answer"], response.json()  # never from half an index
+                assert "500" in response.json()["answer"], (
+                    response.json()
+                )  # never from half an index
             else:
                 assert response.status_code == 503, response.text
                 assert response.headers["content-type"] == "application/problem+json"
-                assert response.json()["type"] in ("/problems/index-rebuilding", "/problems/index-changed")
+                assert response.json()["type"] in (
+                    "/problems/index-rebuilding",
+                    "/problems/index-changed",
+                )
                 assert response.headers["retry-after"]
         assert rebuild.returncode == 0, rebuild.stderr.read()
         assert 503 in seen  # the rebuild was seen, and refused
