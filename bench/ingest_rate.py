@@ -38,20 +38,32 @@ def main() -> None:
             started = time.perf_counter()
             report = Ingestor(settings, embedder, Store.connect(settings.store)).run([sample])
             seconds = time.perf_counter() - started
-            runs.append({"seconds": round(seconds, 2), "passages": report.passages_embedded,
-                         "sentences": report.sentences_embedded,
-                         "passages_per_s": round(report.passages_embedded / seconds, 2),
-                         "articles_per_min": round(args.articles / seconds * 60, 1)})
-            print(f"run {number + 1}: {report.passages_embedded} passages and "
-                  f"{report.sentences_embedded} sentences in {seconds:.1f}s")
-    result = {"articles": args.articles, "runs": runs,
-              "median_passages_per_s": statistics.median(r["passages_per_s"] for r in runs),
-              "median_articles_per_min": statistics.median(r["articles_per_min"] for r in runs)}
+            runs.append(
+                {
+                    "seconds": round(seconds, 2),
+                    "passages": report.passages_embedded,
+                    "sentences": report.sentences_embedded,
+                    "passages_per_s": round(report.passages_embedded / seconds, 2),
+                    "articles_per_min": round(args.articles / seconds * 60, 1),
+                }
+            )
+            print(
+                f"run {number + 1}: {report.passages_embedded} passages and "
+                f"{report.sentences_embedded} sentences in {seconds:.1f}s"
+            )
+    result = {
+        "articles": args.articles,
+        "runs": runs,
+        "median_passages_per_s": statistics.median(r["passages_per_s"] for r in runs),
+        "median_articles_per_min": statistics.median(r["articles_per_min"] for r in runs),
+    }
     out = ROOT / "bench" / "results" / "ingest.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"median {result['median_passages_per_s']} passages/s ({result['median_articles_per_min']} "
-          f"articles/min, sentences included) over {len(runs)} runs; wrote {out}")
+    print(
+        f"median {result['median_passages_per_s']} passages/s ({result['median_articles_per_min']} "
+        f"articles/min, sentences included) over {len(runs)} runs; wrote {out}"
+    )
 
 
 if __name__ == "__main__":

@@ -29,15 +29,23 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, default=Path(".dossier/eval/articles"))
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    questions = [q for q in load_dataset(ROOT / "eval/datasets/sample-facts.jsonl").questions if q.evidence]
+    questions = [
+        q for q in load_dataset(ROOT / "eval/datasets/sample-facts.jsonl").questions if q.evidence
+    ]
     laps: dict[str, list[float]] = {}
     with ScriptedLLM() as llm:
-        settings = Settings(llm=LLMSettings(answerer="llm", llm_base_url=llm.url, llm_model="scripted"))
+        settings = Settings(
+            llm=LLMSettings(answerer="llm", llm_base_url=llm.url, llm_model="scripted")
+        )
         settings.store.data_dir = args.data_dir
         service = IndexHandle(settings, Embedder(settings.embedding)).service()
         for number in range(args.repeat + 1):
             for question in questions:
-                llm.script(Reply(f"{question.evidence[0]} [1]. The talks also covered a joint mission to Mars [2]."))
+                llm.script(
+                    Reply(
+                        f"{question.evidence[0]} [1]. The talks also covered a joint mission to Mars [2]."
+                    )
+                )
                 timings = service.ask(question.question).timings_ms
                 for stage, ms in timings.items():
                     if number:  # the first pass warms caches up

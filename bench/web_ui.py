@@ -77,8 +77,15 @@ def main() -> None:
     parser.add_argument("--questions", type=int, default=20)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    questions = [json.loads(line)["question"] for line in FACTS.read_text().splitlines()][: args.questions]
-    laps: dict[str, list[float]] = {"page_load": [], "first_chip": [], "answer_done": [], "upload_to_indexed": []}
+    questions = [json.loads(line)["question"] for line in FACTS.read_text().splitlines()][
+        : args.questions
+    ]
+    laps: dict[str, list[float]] = {
+        "page_load": [],
+        "first_chip": [],
+        "answer_done": [],
+        "upload_to_indexed": [],
+    }
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM, args=["--headless", "--no-sandbox", "--disable-gpu"]

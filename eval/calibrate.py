@@ -30,9 +30,14 @@ class Outcome:
 def outcomes_of(dataset: str, rows: list[dict]) -> list[Outcome]:
     def correct(row: dict) -> bool:
         scores = row["scores"]
-        return bool(scores.get("fact_accuracy") or scores.get("answer_contains")) and row["answerable"]
+        return (
+            bool(scores.get("fact_accuracy") or scores.get("answer_contains")) and row["answerable"]
+        )
 
-    return [Outcome(dataset, row["id"], row["evidence_score"], row["answerable"], correct(row)) for row in rows]
+    return [
+        Outcome(dataset, row["id"], row["evidence_score"], row["answerable"], correct(row))
+        for row in rows
+    ]
 
 
 def rates(outcomes: list[Outcome], threshold: float) -> dict[str, float]:
@@ -42,17 +47,24 @@ def rates(outcomes: list[Outcome], threshold: float) -> dict[str, float]:
     return {
         "threshold": threshold,
         "wrong_answers": sum(not o.correct for o in answered) / len(outcomes),
-        "false_abstentions": sum(o.answerable and o.score < threshold for o in outcomes) / len(outcomes),
-        "abstained_answerable": sum(o.score < threshold for o in answerable) / len(answerable) if answerable else 0.0,
+        "false_abstentions": sum(o.answerable and o.score < threshold for o in outcomes)
+        / len(outcomes),
+        "abstained_answerable": sum(o.score < threshold for o in answerable) / len(answerable)
+        if answerable
+        else 0.0,
         "abstained_unanswerable": (
-            sum(o.score < threshold for o in unanswerable) / len(unanswerable) if unanswerable else None
+            sum(o.score < threshold for o in unanswerable) / len(unanswerable)
+            if unanswerable
+            else None
         ),
     }
 
 
 def curves(outcomes: list[Outcome]) -> dict[str, list[dict]]:
     names = list(dict.fromkeys(o.dataset for o in outcomes))
-    return {name: [rates([o for o in outcomes if o.dataset == name], t) for t in GRID] for name in names}
+    return {
+        name: [rates([o for o in outcomes if o.dataset == name], t) for t in GRID] for name in names
+    }
 
 
 def choose_threshold(by_dataset: dict[str, list[dict]]) -> float:
@@ -67,28 +79,42 @@ def choose_threshold(by_dataset: dict[str, list[dict]]) -> float:
 def render_curve(by_dataset: dict[str, list[dict]], chosen: float) -> str:
     """Wrong-answer (solid) and false-abstention (dashed) rates against the threshold."""
     width, height, left, bottom = 640, 260, 40, 30
+
     def x(threshold: float) -> float:
         return left + threshold / GRID[-1] * (width - left - 10)
+
     def y(rate: float) -> float:
         return height - bottom - rate * (height - bottom - 10)
-    parts = [f'<svg class="chart" role="img" aria-label="Error rates by abstention threshold" width="{width}" height="{height}">']
+
+    parts = [
+        f'<svg class="chart" role="img" aria-label="Error rates by abstention threshold" width="{width}" height="{height}">'
+    ]
     for tick in (0, 0.25, 0.5, 0.75, 1):
         parts.append(f'<text x="0" y="{y(tick) + 4:.0f}">{tick:g}</text>')
-        parts.append(f'<line x1="{left}" x2="{width}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" stroke="currentColor" stroke-opacity=".1"/>')
+        parts.append(
+            f'<line x1="{left}" x2="{width}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" stroke="currentColor" stroke-opacity=".1"/>'
+        )
     for tick in (0, 0.2, 0.4, 0.6, 0.8):
         parts.append(f'<text x="{x(tick) - 8:.0f}" y="{height - 8}">{tick:g}</text>')
     for number, (name, curve) in enumerate(by_dataset.items()):
         colour = DATASET_COLOURS[number % len(DATASET_COLOURS)]
         for key, dash in (("wrong_answers", ""), ("false_abstentions", ' stroke-dasharray="5 4"')):
             points = " ".join(f"{x(p['threshold']):.1f},{y(p[key]):.1f}" for p in curve)
-            parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2"{dash} points="{points}"><title>{esc(name)} · {key.replace("_", " ")}</title></polyline>')
-    parts.append(f'<line x1="{x(chosen):.1f}" x2="{x(chosen):.1f}" y1="10" y2="{height - bottom}" stroke="currentColor" stroke-dasharray="2 2"/>')
+            parts.append(
+                f'<polyline fill="none" stroke="{colour}" stroke-width="2"{dash} points="{points}"><title>{esc(name)} · {key.replace("_", " ")}</title></polyline>'
+            )
+    parts.append(
+        f'<line x1="{x(chosen):.1f}" x2="{x(chosen):.1f}" y1="10" y2="{height - bottom}" stroke="currentColor" stroke-dasharray="2 2"/>'
+    )
     parts.append(f'<text x="{x(chosen) + 4:.1f}" y="20">chosen {chosen:g}</text></svg>')
     legend = "".join(
         f'<span><i class="swatch" style="background:{DATASET_COLOURS[n % len(DATASET_COLOURS)]}"></i>{esc(name)}</span>'
         for n, name in enumerate(by_dataset)
     )
-    return "".join(parts) + f'<p class="legend">{legend} solid: wrong answers · dashed: false abstentions (share of all questions)</p>'
+    return (
+        "".join(parts)
+        + f'<p class="legend">{legend} solid: wrong answers · dashed: false abstentions (share of all questions)</p>'
+    )
 
 
 def render_table(by_dataset: dict[str, list[dict]], chosen: float) -> str:
@@ -97,7 +123,12 @@ def render_table(by_dataset: dict[str, list[dict]], chosen: float) -> str:
         f"<tr><td>{esc(name)}</td>"
         + "".join(
             f"<td>{'–' if curve[step][key] is None else f'{curve[step][key]:.3f}'}</td>"
-            for key in ("wrong_answers", "false_abstentions", "abstained_answerable", "abstained_unanswerable")
+            for key in (
+                "wrong_answers",
+                "false_abstentions",
+                "abstained_answerable",
+                "abstained_unanswerable",
+            )
         )
         + "</tr>"
         for name, curve in by_dataset.items()
@@ -111,7 +142,11 @@ def write_calibration(folder: Path, outcomes: list[Outcome]) -> tuple[float, dic
     chosen = choose_threshold(by_dataset)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "calibration.json").write_text(
-        json.dumps({"threshold": chosen, "curves": by_dataset, "outcomes": [asdict(o) for o in outcomes]}, indent=1) + "\n"
+        json.dumps(
+            {"threshold": chosen, "curves": by_dataset, "outcomes": [asdict(o) for o in outcomes]},
+            indent=1,
+        )
+        + "\n"
     )
     (folder / "report.html").write_text(
         f"""<!doctype html>

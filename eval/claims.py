@@ -42,7 +42,9 @@ def claims_for(question, others: list[str], sources) -> list[tuple[str, str, int
     home = holding[0]
     made = [("backed", evidence, home)]
     if re.search(r"\d", evidence):
-        made.append(("wrong number", re.sub(r"\d+", lambda m: m.group() + "0", evidence, count=1), home))
+        made.append(
+            ("wrong number", re.sub(r"\d+", lambda m: m.group() + "0", evidence, count=1), home)
+        )
     elsewhere = [n for n, p in enumerate(sources, start=1) if evidence not in p.text]
     if elsewhere:
         made.append(("wrong passage", evidence, elsewhere[-1]))
@@ -61,7 +63,9 @@ def measure(facts_path: Path, claims_path: Path | None) -> dict:
     answerable = [q for q in data.questions if q.answerable and q.evidence]
 
     def shown_passages(question):
-        return service.llm_answerer.prompt(question.question, service.search(question.question).passages)[0]
+        return service.llm_answerer.prompt(
+            question.question, service.search(question.question).passages
+        )[0]
 
     def verdict(sources, text: str, number: int):
         [claim] = split_claims(f"{text} [{number}]", len(sources))
@@ -79,7 +83,9 @@ def measure(facts_path: Path, claims_path: Path | None) -> dict:
     for claim in read_jsonl(claims_path) if claims_path else []:
         question = by_id[claim["fact"]]
         sources = shown_passages(question)
-        home = next((n for n, p in enumerate(sources, start=1) if question.evidence[0] in p.text), None)
+        home = next(
+            (n for n, p in enumerate(sources, start=1) if question.evidence[0] in p.text), None
+        )
         if home is not None:  # the fact's passage was not shown: nothing to cite
             written.setdefault(claim["kind"], []).append(verdict(sources, claim["claim"], home))
     return {
@@ -93,7 +99,10 @@ def summary_of(verdicts: dict[str, list]) -> dict:
     return {
         "claims": {kind: len(found) for kind, found in verdicts.items()},
         "supported_rate": {
-            str(t): {kind: rate([v.supported and v.support >= t for v in found]) for kind, found in verdicts.items()}
+            str(t): {
+                kind: rate([v.supported and v.support >= t for v in found])
+                for kind, found in verdicts.items()
+            }
             for t in THRESHOLDS
         },
     }

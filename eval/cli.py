@@ -53,18 +53,78 @@ def parse_gates(values: tuple[str, ...], option: str) -> dict[str, float]:
 @eval_command.command("run")
 @click.argument("dataset", type=click.Path(path_type=Path))
 @click.option("--url", help="Evaluate a running Dossier server instead of the in-process pipeline.")
-@click.option("-k", "--top-k", type=click.IntRange(1, 50), help="Passages per question (default DOSSIER_TOP_K).")
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=DEFAULT_RUNS, show_default=True, help="Folder for run folders.")
+@click.option(
+    "-k",
+    "--top-k",
+    type=click.IntRange(1, 50),
+    help="Passages per question (default DOSSIER_TOP_K).",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=DEFAULT_RUNS,
+    show_default=True,
+    help="Folder for run folders.",
+)
 @click.option("--name", help="Run folder name (default: dataset, system and time).")
-@click.option("--system", type=click.Choice(["dossier", "naive"]), default="dossier", show_default=True, help="What to evaluate: Dossier, or the naive LlamaIndex baseline.")
-@click.option("--corpus", type=click.Path(path_type=Path), help="Articles for a known-facts file (default data/articles).")
-@click.option("--data-dir", type=click.Path(path_type=Path), help="Index folder for in-process runs (default DOSSIER_DATA_DIR/eval/CORPUS).")
+@click.option(
+    "--system",
+    type=click.Choice(["dossier", "naive"]),
+    default="dossier",
+    show_default=True,
+    help="What to evaluate: Dossier, or the naive LlamaIndex baseline.",
+)
+@click.option(
+    "--corpus",
+    type=click.Path(path_type=Path),
+    help="Articles for a known-facts file (default data/articles).",
+)
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path),
+    help="Index folder for in-process runs (default DOSSIER_DATA_DIR/eval/CORPUS).",
+)
 @click.option("--limit", type=click.IntRange(1), help="Only the first N questions.")
-@click.option("--split", type=click.Choice(["train", "dev", "test"]), help="Only the questions of this split (eval/datasets/README.md).")
-@click.option("--retrieval", type=click.Choice(["hybrid", "dense", "sparse"]), help="Dossier's retrieval mode (default DOSSIER_RETRIEVAL_MODE, hybrid).")
-@click.option("--min", "minimums", multiple=True, metavar="METRIC=VALUE", help="Fail when a metric is below VALUE (repeatable).")
-@click.option("--max", "maximums", multiple=True, metavar="METRIC=VALUE", help="Fail when a metric is above VALUE (repeatable).")
-def run_command(dataset, url, top_k, out_dir, name, system, corpus, data_dir, limit, split, retrieval, minimums, maximums):
+@click.option(
+    "--split",
+    type=click.Choice(["train", "dev", "test"]),
+    help="Only the questions of this split (eval/datasets/README.md).",
+)
+@click.option(
+    "--retrieval",
+    type=click.Choice(["hybrid", "dense", "sparse"]),
+    help="Dossier's retrieval mode (default DOSSIER_RETRIEVAL_MODE, hybrid).",
+)
+@click.option(
+    "--min",
+    "minimums",
+    multiple=True,
+    metavar="METRIC=VALUE",
+    help="Fail when a metric is below VALUE (repeatable).",
+)
+@click.option(
+    "--max",
+    "maximums",
+    multiple=True,
+    metavar="METRIC=VALUE",
+    help="Fail when a metric is above VALUE (repeatable).",
+)
+def run_command(
+    dataset,
+    url,
+    top_k,
+    out_dir,
+    name,
+    system,
+    corpus,
+    data_dir,
+    limit,
+    split,
+    retrieval,
+    minimums,
+    maximums,
+):
     """Run DATASET (known-facts .jsonl, RealTime QA or BEIR folder) and write a report."""
     from ingest.settings import Settings
 
@@ -105,14 +165,29 @@ def run_command(dataset, url, top_k, out_dir, name, system, corpus, data_dir, li
 
 
 def evaluate_with_progress(data: Dataset, client, top_k: int) -> list[dict]:
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console) as progress:
-        task = progress.add_task(f"Asking {len(data.questions)} questions", total=len(data.questions))
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+    ) as progress:
+        task = progress.add_task(
+            f"Asking {len(data.questions)} questions", total=len(data.questions)
+        )
         return evaluate(data, client, top_k, lambda: progress.advance(task))
 
 
 @eval_command.command("calibrate")
 @click.argument("datasets", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=DEFAULT_RUNS / "calibration", show_default=True, help="Folder for the calibration report.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=DEFAULT_RUNS / "calibration",
+    show_default=True,
+    help="Folder for the calibration report.",
+)
 def calibrate_command(datasets: tuple[Path, ...], out_dir: Path) -> None:
     """Choose the abstention threshold from DATASETS (development data only) and plot the trade-off."""
     from ingest.settings import Settings
@@ -120,7 +195,9 @@ def calibrate_command(datasets: tuple[Path, ...], out_dir: Path) -> None:
     from .calibrate import GRID, outcomes_of, write_calibration
 
     settings = Settings()
-    settings.answering.min_answer_probability = 0.0  # answer everything: the threshold is applied afterwards
+    settings.answering.min_answer_probability = (
+        0.0  # answer everything: the threshold is applied afterwards
+    )
     outcomes = []
     for path in datasets:
         try:
@@ -137,9 +214,15 @@ def calibrate_command(datasets: tuple[Path, ...], out_dir: Path) -> None:
         out.print(
             f"{name}: wrong answers {point['wrong_answers']:.3f}, false abstentions {point['false_abstentions']:.3f}, "
             f"abstained answerable {point['abstained_answerable']:.3f}"
-            + (f", abstained unanswerable {point['abstained_unanswerable']:.3f}" if point["abstained_unanswerable"] is not None else "")
+            + (
+                f", abstained unanswerable {point['abstained_unanswerable']:.3f}"
+                if point["abstained_unanswerable"] is not None
+                else ""
+            )
         )
-    out.print(f"threshold {chosen} (DOSSIER_MIN_ANSWER_PROBABILITY); report: {out_dir / 'report.html'}")
+    out.print(
+        f"threshold {chosen} (DOSSIER_MIN_ANSWER_PROBABILITY); report: {out_dir / 'report.html'}"
+    )
 
 
 def make_client(data: Dataset, settings, url: str | None, system: str, data_dir: Path | None):
@@ -147,7 +230,9 @@ def make_client(data: Dataset, settings, url: str | None, system: str, data_dir:
 
     if url:
         if system != "dossier":
-            raise click.ClickException("--url evaluates a Dossier server; the baseline runs in process.")
+            raise click.ClickException(
+                "--url evaluates a Dossier server; the baseline runs in process."
+            )
         return HttpEvalClient(url)
     from ingest.embedding import Embedder
     from ingest.errors import DossierError
@@ -219,7 +304,11 @@ def compare_command(run_a: Path, run_b: Path) -> None:
     table = Table(title=f"{summary_a['name']} → {summary_b['name']}")
     for column in ("metric", "A", "B", "Δ"):
         table.add_column(column, justify="left" if column == "metric" else "right")
-    names = [m for m in ordered_metrics(summary_b) if m in summary_a["overall"] or m in summary_b["overall"]]
+    names = [
+        m
+        for m in ordered_metrics(summary_b)
+        if m in summary_a["overall"] or m in summary_b["overall"]
+    ]
     for metric in names:
         a, b = summary_a["overall"].get(metric), summary_b["overall"].get(metric)
         delta = f"{b - a:+.3f}" if a is not None and b is not None else "–"

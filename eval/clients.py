@@ -69,8 +69,14 @@ class HttpEvalClient:
 
     def _json(self, response: httpx.Response) -> dict:
         if response.is_error:
-            detail = response.json().get("detail") if "json" in response.headers.get("content-type", "") else response.text
-            raise RuntimeError(f"{response.request.url.path} answered {response.status_code}: {detail}")
+            detail = (
+                response.json().get("detail")
+                if "json" in response.headers.get("content-type", "")
+                else response.text
+            )
+            raise RuntimeError(
+                f"{response.request.url.path} answered {response.status_code}: {detail}"
+            )
         return response.json()
 
     def ask(self, question: str, top_k: int) -> dict:

@@ -23,14 +23,18 @@ class DatasetError(ValueError):
 class Question:
     id: str
     question: str
-    answers: list[list[str]] = field(default_factory=list)  # required facts, each in acceptable forms
+    answers: list[list[str]] = field(
+        default_factory=list
+    )  # required facts, each in acceptable forms
     evidence: list[str] = field(default_factory=list)
     docs: list[str] = field(default_factory=list)  # gold documents
     type: str = "factoid"
     answerable: bool = True
     relevance: dict[str, int] = field(default_factory=dict)  # graded judgements (SciFact)
     kind: str = "answerable"  # unanswerable ones: which false premise (eval/datasets/README.md)
-    split: str = "train"  # train | dev | test: test is never used for fitting or choosing thresholds
+    split: str = (
+        "train"  # train | dev | test: test is never used for fitting or choosing thresholds
+    )
 
 
 @dataclass
@@ -76,8 +80,11 @@ def load_facts(path: Path, corpus: Path) -> Dataset:
                     docs=row.get("docs", []),
                     type=row.get("type", "factoid"),
                     answerable=bool(row.get("answerable", True)),
-                    kind=row.get("kind") or ("answerable" if row.get("answerable", True) else "unanswerable"),
-                    split=row.get("split", "train"),  # a set without splits was used for development
+                    kind=row.get("kind")
+                    or ("answerable" if row.get("answerable", True) else "unanswerable"),
+                    split=row.get(
+                        "split", "train"
+                    ),  # a set without splits was used for development
                 )
             )
         except (KeyError, TypeError) as exc:
@@ -123,7 +130,9 @@ def load_scifact(folder: Path, split: str = "test") -> Dataset:
         Question(id=qid, question=queries[qid], docs=sorted(rels), type="claim", relevance=rels)
         for qid, rels in relevance.items()
     ]
-    return Dataset("scifact-" + split, "scifact", questions, folder / "corpus.jsonl", scifact_records(folder))
+    return Dataset(
+        "scifact-" + split, "scifact", questions, folder / "corpus.jsonl", scifact_records(folder)
+    )
 
 
 def scifact_records(folder: Path) -> Iterator[dict]:

@@ -37,14 +37,19 @@ def citations_exact(citations: list[dict], documents: dict[str, str]) -> bool | 
     """Every quote equals its document's text at its offsets (None: nothing was cited)."""
     if not citations:
         return None
-    return all(documents.get(c["doc_id"], "")[c["start_char"] : c["end_char"]] == c["quote"] for c in citations)
+    return all(
+        documents.get(c["doc_id"], "")[c["start_char"] : c["end_char"]] == c["quote"]
+        for c in citations
+    )
 
 
 def answer_checks(result: dict) -> dict:
     """What the support check said of the answer's own sentences (LLM answers; trivially 1 for quotes)."""
     sentences = [] if result["abstained"] else result.get("sentences") or []
     return {
-        "supported_sentences": sum(s["supported"] for s in sentences) / len(sentences) if sentences else None,
+        "supported_sentences": sum(s["supported"] for s in sentences) / len(sentences)
+        if sentences
+        else None,
         "fallback": bool(result["fallback"]) if "fallback" in result else None,
     }
 
@@ -58,7 +63,9 @@ def short_answer_scores(question: Question, result: dict) -> dict:
         return {"short_answer_given": False, "short_answer_em": False}
     return {
         "short_answer_given": True,
-        "short_answer_em": any(normalise(short["text"]) == normalise(form) for form in question.answers[0]),
+        "short_answer_em": any(
+            normalise(short["text"]) == normalise(form) for form in question.answers[0]
+        ),
     }
 
 
@@ -80,14 +87,20 @@ def score_answer(question: Question, result: dict, top_k: int, documents: dict[s
             hit=any(passage_is_relevant(p, question) for p in top) if retrievable else None,
             mrr=reciprocal_rank(passages, question) if retrievable else None,
             evidence_recall=(
-                sum(any(contains(p["text"], e) for p in top) for e in question.evidence) / len(question.evidence)
-                if question.evidence else None
+                sum(any(contains(p["text"], e) for p in top) for e in question.evidence)
+                / len(question.evidence)
+                if question.evidence
+                else None
             ),
-            fact_accuracy=facts_present(answer, question) and not abstained if question.answers else None,
+            fact_accuracy=facts_present(answer, question) and not abstained
+            if question.answers
+            else None,
             false_abstention=abstained,
             citation_precision=(
-                sum(citation_supports(c, question, passage_text) for c in citations) / len(citations)
-                if citations and not abstained else None
+                sum(citation_supports(c, question, passage_text) for c in citations)
+                / len(citations)
+                if citations and not abstained
+                else None
             ),
             **short_answer_scores(question, result),
         )
@@ -100,10 +113,13 @@ def score_realtimeqa(question: Question, result: dict, k: int = 5) -> dict:
     top_text = " ".join(p["text"] for p in result["passages"][:k])
     gold = question.answers[0]
     return {
-        f"gold@{k}": any(p["doc_id"] in question.docs for p in result["passages"][:k]) if question.docs else None,
+        f"gold@{k}": any(p["doc_id"] in question.docs for p in result["passages"][:k])
+        if question.docs
+        else None,
         f"answer_in_context@{k}": contains_any(top_text, gold),
         "answer_contains": contains_any(result["answer"], gold) and not result["abstained"],
-        "top_passage_contains": bool(result["passages"]) and contains_any(result["passages"][0]["text"], gold),
+        "top_passage_contains": bool(result["passages"])
+        and contains_any(result["passages"][0]["text"], gold),
         "abstained": result["abstained"],
         "latency_ms": result["latency_ms"],
         **short_answer_scores(question, result),
@@ -121,7 +137,9 @@ def ranked_documents(passages: list[dict]) -> list[str]:
 
 def ndcg_at(ranking: list[str], relevance: dict[str, int], k: int = 10) -> float:
     """nDCG@k with linear gains, as trec_eval's ndcg_cut computes it."""
-    dcg = sum(relevance.get(doc, 0) / math.log2(rank + 1) for rank, doc in enumerate(ranking[:k], start=1))
+    dcg = sum(
+        relevance.get(doc, 0) / math.log2(rank + 1) for rank, doc in enumerate(ranking[:k], start=1)
+    )
     ideal = sorted(relevance.values(), reverse=True)[:k]
     idcg = sum(gain / math.log2(rank + 1) for rank, gain in enumerate(ideal, start=1))
     return dcg / idcg if idcg else 0.0
@@ -164,4 +182,3 @@ def percentile(values: list[float], pct: float) -> float:
     index = (len(ordered) - 1) * pct / 100
     low, high = math.floor(index), math.ceil(index)
     return ordered[low] + (ordered[high] - ordered[low]) * (index - low)
-

@@ -11,14 +11,35 @@ from .run import failed
 
 # Metrics shown first, in this order; anything else follows alphabetically.
 PREFERRED = [
-    "hit", "mrr", "evidence_recall", "fact_accuracy", "citation_precision", "exact_citations",
-    "abstained_unanswerable", "false_abstention", "gold@5", "answer_in_context@5",
-    "answer_contains", "top_passage_contains", "abstained", "ndcg@10", "recall@100",
-    "latency_p50_ms", "latency_p95_ms", "questions",
+    "hit",
+    "mrr",
+    "evidence_recall",
+    "fact_accuracy",
+    "citation_precision",
+    "exact_citations",
+    "abstained_unanswerable",
+    "false_abstention",
+    "gold@5",
+    "answer_in_context@5",
+    "answer_contains",
+    "top_passage_contains",
+    "abstained",
+    "ndcg@10",
+    "recall@100",
+    "latency_p50_ms",
+    "latency_p95_ms",
+    "questions",
 ]
 CHART_METRICS = [
-    "hit", "fact_accuracy", "citation_precision", "exact_citations", "abstained_unanswerable",
-    "gold@5", "answer_in_context@5", "answer_contains", "ndcg@10",
+    "hit",
+    "fact_accuracy",
+    "citation_precision",
+    "exact_citations",
+    "abstained_unanswerable",
+    "gold@5",
+    "answer_in_context@5",
+    "answer_contains",
+    "ndcg@10",
 ]
 LABELS = {"hit": "hit@k", "mrr": "MRR@10"}
 
@@ -33,7 +54,11 @@ def ordered_metrics(summary: dict) -> list[str]:
 def format_value(value: float | None) -> str:
     if value is None:
         return "–"
-    return f"{value:.0f}" if abs(value) >= 10 or float(value).is_integer() and value > 1 else f"{value:.3f}"
+    return (
+        f"{value:.0f}"
+        if abs(value) >= 10 or float(value).is_integer() and value > 1
+        else f"{value:.3f}"
+    )
 
 
 def print_table(summary: dict, console: Console) -> None:
@@ -92,7 +117,17 @@ document.getElementById('filter').addEventListener('change', function (event) {
 });
 """
 
-COLOURS = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7", "#9c755f"]
+COLOURS = [
+    "#4e79a7",
+    "#f28e2b",
+    "#59a14f",
+    "#e15759",
+    "#76b7b2",
+    "#edc948",
+    "#b07aa1",
+    "#ff9da7",
+    "#9c755f",
+]
 
 
 def esc(value) -> str:
@@ -108,8 +143,12 @@ def render_chart(summary: dict) -> str:
     bar, gap, height = 14, 24, 180
     group = bar * len(metrics) + gap
     width = 40 + group * len(types)
-    parts = [f'<svg class="chart" role="img" aria-label="Metrics by question type" width="{width}" height="{height + 40}">']
-    parts.append(f'<line x1="30" y1="{height}" x2="{width}" y2="{height}" stroke="currentColor" stroke-opacity=".3"/>')
+    parts = [
+        f'<svg class="chart" role="img" aria-label="Metrics by question type" width="{width}" height="{height + 40}">'
+    ]
+    parts.append(
+        f'<line x1="30" y1="{height}" x2="{width}" y2="{height}" stroke="currentColor" stroke-opacity=".3"/>'
+    )
     for tick in (0, 0.5, 1):
         y = height - tick * (height - 10)
         parts.append(f'<text x="0" y="{y + 4:.0f}">{tick:g}</text>')
@@ -138,7 +177,9 @@ def render_metric_table(summary: dict) -> str:
     head = "".join(f"<th>{esc(t)}</th>" for t in ["metric", "overall", *types])
     body = []
     for metric in ordered_metrics(summary):
-        cells = [summary["overall"].get(metric)] + [summary["by_type"][t].get(metric) for t in types]
+        cells = [summary["overall"].get(metric)] + [
+            summary["by_type"][t].get(metric) for t in types
+        ]
         body.append(
             f"<tr><td>{esc(LABELS.get(metric, metric))}</td>"
             + "".join(f"<td>{esc(format_value(v))}</td>" for v in cells)
@@ -163,21 +204,33 @@ def print_abstentions(summary: dict, console: Console) -> None:
     for column in ("kind", "questions", "abstained", "answered", "answered with the fact"):
         table.add_column(column, justify="left" if column == "kind" else "right")
     for kind, c in summary.get("abstentions_by_kind", {}).items():
-        table.add_row(kind, str(c["questions"]), str(c["abstained"]), str(c["answered"]), str(c["answered_correct"]))
+        table.add_row(
+            kind,
+            str(c["questions"]),
+            str(c["abstained"]),
+            str(c["answered"]),
+            str(c["answered_correct"]),
+        )
     console.print(table)
 
 
 def render_failure(row: dict) -> str:
     scores = ", ".join(
         f"{LABELS.get(k, k)}={format_value(v) if not isinstance(v, bool) else v}"
-        for k, v in row["scores"].items() if v is not None and k != "latency_ms"
+        for k, v in row["scores"].items()
+        if v is not None and k != "latency_ms"
     )
-    expected = " AND ".join(" / ".join(forms) for forms in row["expected"]) or ("(should abstain)" if not row["answerable"] else "–")
-    citations = "".join(
-        f"<li>[{esc(c['id'])}] <code>{esc(c['doc_id'])}</code> {esc(c['start_char'])}–{esc(c['end_char'])}"
-        f"<blockquote>{esc(c['quote'])}</blockquote></li>"
-        for c in row["citations"]
-    ) or "<li class='muted'>none</li>"
+    expected = " AND ".join(" / ".join(forms) for forms in row["expected"]) or (
+        "(should abstain)" if not row["answerable"] else "–"
+    )
+    citations = (
+        "".join(
+            f"<li>[{esc(c['id'])}] <code>{esc(c['doc_id'])}</code> {esc(c['start_char'])}–{esc(c['end_char'])}"
+            f"<blockquote>{esc(c['quote'])}</blockquote></li>"
+            for c in row["citations"]
+        )
+        or "<li class='muted'>none</li>"
+    )
     evidence = "".join(f"<blockquote>{esc(e)}</blockquote>" for e in row["evidence"])
     top = row["passages"][:3]
     passages = "".join(
@@ -188,8 +241,16 @@ def render_failure(row: dict) -> str:
     return (
         f'<details class="failure" open data-type="{esc(row["type"])}"><summary>{esc(row["id"])} · {esc(row["question"])}</summary>'
         f'<p><b>Answer</b> <span class="{answer_class}">{esc(row["answer"]) or "–"}</span></p>'
-        + (f"<p><b>Why it abstained</b> {esc(row['abstention_reason'])}</p>" if row.get("abstention_reason") else "")
-        + (f"<p><b>Short answer</b> {esc(row['short_answer']['text'])}</p>" if row.get("short_answer") else "")
+        + (
+            f"<p><b>Why it abstained</b> {esc(row['abstention_reason'])}</p>"
+            if row.get("abstention_reason")
+            else ""
+        )
+        + (
+            f"<p><b>Short answer</b> {esc(row['short_answer']['text'])}</p>"
+            if row.get("short_answer")
+            else ""
+        )
         + f"<p><b>Expected</b> {esc(expected)}</p>"
         + (f"<div><b>Evidence</b>{evidence}</div>" if evidence else "")
         + f"<div><b>Citations</b><ul>{citations}</ul></div>"
@@ -203,15 +264,15 @@ def render_html(summary: dict, rows: list[dict]) -> str:
     options = "".join(f'<option value="{esc(t)}">{esc(t)}</option>' for t in summary["by_type"])
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>Dossier eval · {esc(summary['name'])}</title><style>{CSS}</style></head>
+<title>Dossier eval · {esc(summary["name"])}</title><style>{CSS}</style></head>
 <body><main>
-<h1>Dossier evaluation: {esc(summary['name'])}</h1>
-<p class="muted">{esc(summary['dataset'])} · {esc(summary['system'])} · top_k={esc(summary['top_k'])} · {esc(summary['created_at'])} · {len(rows)} questions</p>
+<h1>Dossier evaluation: {esc(summary["name"])}</h1>
+<p class="muted">{esc(summary["dataset"])} · {esc(summary["system"])} · top_k={esc(summary["top_k"])} · {esc(summary["created_at"])} · {len(rows)} questions</p>
 <h2>Metrics</h2>{render_metric_table(summary)}
 <h2>By question type</h2>{render_chart(summary)}
 <h2>Abstentions by kind</h2>{render_abstentions(summary)}
 <h2>Failures <span class="muted">({len(failures)} of {len(rows)})</span></h2>
 <label>Question type <select id="filter"><option value="all">all</option>{options}</select></label>
-{''.join(render_failure(row) for row in failures) or '<p class="good">None.</p>'}
+{"".join(render_failure(row) for row in failures) or '<p class="good">None.</p>'}
 </main><script>{JS}</script></body></html>
 """

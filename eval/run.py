@@ -14,7 +14,13 @@ MRR_CUTOFF = 10
 def evaluate_question(dataset: Dataset, client: EvalClient, question: Question, top_k: int) -> dict:
     if dataset.kind == "scifact":
         passages, latency = timed(client.search, question.question, SCIFACT_PASSAGES)
-        result = {"answer": "", "abstained": False, "citations": [], "passages": passages, "latency_ms": latency}
+        result = {
+            "answer": "",
+            "abstained": False,
+            "citations": [],
+            "passages": passages,
+            "latency_ms": latency,
+        }
         scores = score_scifact(question, result)
     else:
         answer, latency = timed(client.ask, question.question, top_k)
@@ -79,7 +85,10 @@ def abstentions_by_kind(rows: list[dict]) -> dict[str, dict[str, int]]:
     and how many of the answered ones held the fact (answerable) or were wrongly answered (the rest)."""
     table: dict[str, dict[str, int]] = {}
     for row in rows:
-        counts = table.setdefault(row.get("kind") or row["type"], {"questions": 0, "abstained": 0, "answered": 0, "answered_correct": 0})
+        counts = table.setdefault(
+            row.get("kind") or row["type"],
+            {"questions": 0, "abstained": 0, "answered": 0, "answered_correct": 0},
+        )
         counts["questions"] += 1
         counts["abstained" if row["abstained"] else "answered"] += 1
         correct = row["scores"].get("fact_accuracy") or row["scores"].get("answer_contains")

@@ -43,7 +43,15 @@ def signals(service, question) -> list[tuple[float, float, int, int, bool]] | No
             continue
         support = check.score(sentence.text, sentence.vector)
         holds = contains_any(sentence.text, needles)
-        rows.append((support.semantic, support.coverage, len(support.missing_numbers), sentence.passage_rank, holds))
+        rows.append(
+            (
+                support.semantic,
+                support.coverage,
+                len(support.missing_numbers),
+                sentence.passage_rank,
+                holds,
+            )
+        )
     return rows
 
 
@@ -51,7 +59,9 @@ def top_holds(rows, semantic_weight: float, rank_weight: float) -> bool:
     if not rows:
         return False
     data = np.array(rows, dtype=float)
-    support = (semantic_weight * data[:, 0] + (1 - semantic_weight) * data[:, 1]) * MISSING_NUMBER_FACTOR ** data[:, 2]
+    support = (
+        semantic_weight * data[:, 0] + (1 - semantic_weight) * data[:, 1]
+    ) * MISSING_NUMBER_FACTOR ** data[:, 2]
     score = support + rank_weight / (1 + data[:, 3])
     return bool(data[int(np.argmax(score)), 4])
 
@@ -72,7 +82,11 @@ def main(paths: list[str]) -> None:
         print(f"{dataset.name}: {len(questions)} answerable questions")
     print("semantic  rank  " + "  ".join(Path(p).name[:12] for p in paths) + "  mean")
     for (semantic, rank), shares in sorted(table.items(), key=lambda item: -np.mean(item[1])):
-        print(f"{semantic:8.2f} {rank:5.2f}  " + "  ".join(f"{s:12.3f}" for s in shares) + f"  {np.mean(shares):.3f}")
+        print(
+            f"{semantic:8.2f} {rank:5.2f}  "
+            + "  ".join(f"{s:12.3f}" for s in shares)
+            + f"  {np.mean(shares):.3f}"
+        )
 
 
 if __name__ == "__main__":

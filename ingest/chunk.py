@@ -49,7 +49,9 @@ def chunk_text(
 ) -> list[Span]:
     """Passages of about `chunk_size` tokens, none longer than the embedding model reads."""
     spans = split_spans(text, settings.chunk_size, settings.chunk_overlap)
-    return [piece for span in spans for piece in fit(span, settings, count_wordpieces, max_wordpieces)]
+    return [
+        piece for span in spans for piece in fit(span, settings, count_wordpieces, max_wordpieces)
+    ]
 
 
 def fit(
@@ -63,6 +65,12 @@ def fit(
     pieces = count_wordpieces(span.text)
     if pieces <= max_wordpieces or chunk_size == _MIN_CHUNK_TOKENS:
         return [span]  # at the floor only an unbreakable run of characters can be left
-    size = max(_MIN_CHUNK_TOKENS, int((chunk_size or settings.chunk_size) * max_wordpieces / pieces * 0.9))
+    size = max(
+        _MIN_CHUNK_TOKENS, int((chunk_size or settings.chunk_size) * max_wordpieces / pieces * 0.9)
+    )
     smaller = split_spans(span.text, size, settings.chunk_overlap, offset=span.start)
-    return [piece for part in smaller for piece in fit(part, settings, count_wordpieces, max_wordpieces, size)]
+    return [
+        piece
+        for part in smaller
+        for piece in fit(part, settings, count_wordpieces, max_wordpieces, size)
+    ]

@@ -20,8 +20,19 @@ _IMAGE_DEBRIS = re.compile(
     r"^\S*\.(jpe?g|png|gif|webp|svg|avif|bmp)\)?(\?\S*)?$|^!\[[^\]]*\]\([^)]*\)$", re.IGNORECASE
 )
 _DEBRIS_LINES = {
-    "comments", "comment", "share", "share this", "share this article", "advertisement",
-    "read more", "subscribe", "sign up", "skip to content", "print", "email", "tweet",
+    "comments",
+    "comment",
+    "share",
+    "share this",
+    "share this article",
+    "advertisement",
+    "read more",
+    "subscribe",
+    "sign up",
+    "skip to content",
+    "print",
+    "email",
+    "tweet",
 }
 _READING_TIME = re.compile(r"^\d+\s*(min|mins|minute|minutes)\.?\s*read$", re.IGNORECASE)
 _BYLINE = re.compile(r"^(by|author:)\s+(.{2,80})$", re.IGNORECASE)

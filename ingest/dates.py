@@ -33,7 +33,7 @@ def parse_date(text: str | None) -> str | None:
     value = text.strip()
     value = re.sub(r"^(published|updated|posted|date)\s*:?\s*", "", value, flags=re.IGNORECASE)
     try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).date().isoformat()
+        return datetime.fromisoformat(value)  # 3.11+ reads a trailing Z.date().isoformat()
     except ValueError:
         pass
     for fmt in _FORMATS:
@@ -47,9 +47,20 @@ def parse_date(text: str | None) -> str | None:
 _MONTHS = {
     name: number
     for number, names in enumerate(
-        [("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",),
-         ("jun", "june"), ("jul", "july"), ("aug", "august"), ("sep", "sept", "september"),
-         ("oct", "october"), ("nov", "november"), ("dec", "december")],
+        [
+            ("jan", "january"),
+            ("feb", "february"),
+            ("mar", "march"),
+            ("apr", "april"),
+            ("may",),
+            ("jun", "june"),
+            ("jul", "july"),
+            ("aug", "august"),
+            ("sep", "sept", "september"),
+            ("oct", "october"),
+            ("nov", "november"),
+            ("dec", "december"),
+        ],
         start=1,
     )
     for name in names
@@ -57,11 +68,16 @@ _MONTHS = {
 _MONTH = r"(?P<month>" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
 # "New Delhi/Tokyo, Jan 19 (NationPress)", "WASHINGTON, June 12 (Reuters) -", "PARIS, March 3, 2024 —"
 _DATELINE = re.compile(
-    r"^\s*(?:[-–•*]\s+)?[A-Z][\w.'’/ -]{1,60},\s+" + _MONTH + r"\s+(?P<day>\d{1,2})(?:,\s*(?P<year>\d{4}))?"
+    r"^\s*(?:[-–•*]\s+)?[A-Z][\w.'’/ -]{1,60},\s+"
+    + _MONTH
+    + r"\s+(?P<day>\d{1,2})(?:,\s*(?P<year>\d{4}))?"
     r"\s*(?:\([^)\n]{2,40}\)|/[^/\n]{2,40}/|[—–-])",
     re.IGNORECASE,
 )
-_MENTIONED_YEAR = re.compile(_MONTH + r"(?:\s+\d{1,2}(?:\s*(?:to|-|–)\s*\d{1,2})?,?)?\s+(?P<year>(?:19|20)\d{2})\b", re.IGNORECASE)
+_MENTIONED_YEAR = re.compile(
+    _MONTH + r"(?:\s+\d{1,2}(?:\s*(?:to|-|–)\s*\d{1,2})?,?)?\s+(?P<year>(?:19|20)\d{2})\b",
+    re.IGNORECASE,
+)
 _URL_DATE = re.compile(r"/((?:19|20)\d{2})[/-](\d{1,2})[/-](\d{1,2})(?:/|$)")
 _DATELINE_SEARCH_CHARS = 2000  # a dateline opens the story, after at most a headline and summary
 
@@ -85,7 +101,9 @@ def dateline_date(text: str) -> str | None:
             continue
         year = found.group("year") or latest_mentioned_year(text)
         if year:
-            return iso_or_none(int(year), _MONTHS[found.group("month").lower()], int(found.group("day")))
+            return iso_or_none(
+                int(year), _MONTHS[found.group("month").lower()], int(found.group("day"))
+            )
     return None
 
 

@@ -102,7 +102,9 @@ class Embedder:
         vectors: list[list[float]] = [[] for _ in texts]
         for start in range(0, len(order), self.batch_size):
             batch = order[start : start + self.batch_size]
-            embedded = self.llama_embedding.get_text_embedding_batch([texts[number] for number in batch])
+            embedded = self.llama_embedding.get_text_embedding_batch(
+                [texts[number] for number in batch]
+            )
             for number, vector in zip(batch, embedded, strict=True):
                 vectors[number] = vector
             if on_batch:

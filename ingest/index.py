@@ -72,9 +72,7 @@ class IndexSpec:
     @classmethod
     def from_metadata(cls, metadata: dict | None) -> "IndexSpec | None":
         metadata = metadata or {}
-        values = {
-            key: metadata.get(_PREFIX + key) for key in cls.__dataclass_fields__  # noqa: SIM118
-        }
+        values = {key: metadata.get(_PREFIX + key) for key in cls.__dataclass_fields__}
         if any(value is None for value in values.values()):
             return None
         return cls(**values)
@@ -91,7 +89,8 @@ class IndexSpec:
         diffs = self.differences(stored, ("embedding_model", "dimension", "schema"))
         if diffs:
             raise IndexMismatchError(
-                "The index was built with " + ", ".join(diffs)
+                "The index was built with "
+                + ", ".join(diffs)
                 + "; set DOSSIER_EMBEDDING_MODEL to match or rebuild with `dossier ingest --rebuild`."
             )
 
@@ -102,6 +101,7 @@ class IndexSpec:
         )
         if diffs:
             raise IndexMismatchError(
-                "The index was built with " + ", ".join(diffs)
+                "The index was built with "
+                + ", ".join(diffs)
                 + "; re-run with `dossier ingest --rebuild` to rebuild it with the new settings."
             )

@@ -156,7 +156,9 @@ def record_article(
     if not isinstance(record, dict):
         return Skipped(where, "record is not a JSON object")
     if has_lone_surrogate(record):
-        return Skipped(where, "record holds a lone surrogate (an escape like \\udfff): not valid Unicode text")
+        return Skipped(
+            where, "record holds a lone surrogate (an escape like \\udfff): not valid Unicode text"
+        )
     text = record.get("text")
     if not isinstance(text, str) or not text.strip():
         return Skipped(where, "record has no text")
@@ -193,12 +195,45 @@ def _string_or_none(value: object) -> str | None:
 # -- HTML and Markdown --------------------------------------------------------------------
 
 _DROPPED_TAGS = (
-    "script", "style", "noscript", "template", "nav", "header", "footer", "aside", "form",
-    "iframe", "svg", "button", "figure", "figcaption", "menu", "dialog",
+    "script",
+    "style",
+    "noscript",
+    "template",
+    "nav",
+    "header",
+    "footer",
+    "aside",
+    "form",
+    "iframe",
+    "svg",
+    "button",
+    "figure",
+    "figcaption",
+    "menu",
+    "dialog",
 )
 _BLOCK_TAGS = (
-    "p", "div", "section", "article", "main", "h1", "h2", "h3", "h4", "h5", "h6", "li",
-    "blockquote", "pre", "tr", "table", "ul", "ol", "dd", "dt", "title",
+    "p",
+    "div",
+    "section",
+    "article",
+    "main",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "li",
+    "blockquote",
+    "pre",
+    "tr",
+    "table",
+    "ul",
+    "ol",
+    "dd",
+    "dt",
+    "title",
 )
 
 
@@ -231,7 +266,9 @@ def block_text(element) -> str:
     for block in element.find_all(_BLOCK_TAGS):
         block.insert_before("\n")
         block.insert_after("\n")
-    lines = (re.sub(r"[ \t\r\f\v\u00a0]+", " ", line).strip() for line in element.get_text().split("\n"))
+    lines = (
+        re.sub(r"[ \t\r\f\v\u00a0]+", " ", line).strip() for line in element.get_text().split("\n")
+    )
     return "\n".join(line for line in lines if line)
 
 

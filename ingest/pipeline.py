@@ -31,7 +31,9 @@ from .writelock import StoreWriter, WriteSession
 
 logger = logging.getLogger(__name__)
 
-_EMBED_GROUP_TEXTS = 1024  # documents are embedded in groups of about this many passages and sentences
+_EMBED_GROUP_TEXTS = (
+    1024  # documents are embedded in groups of about this many passages and sentences
+)
 
 
 class Progress(Protocol):
@@ -123,7 +125,12 @@ class Ingestor:
     """
 
     def __init__(
-        self, settings: Settings, embedder: Embedder, store: Store | None = None, *, writer: Writer | None = None
+        self,
+        settings: Settings,
+        embedder: Embedder,
+        store: Store | None = None,
+        *,
+        writer: Writer | None = None,
     ) -> None:
         self.settings = settings
         self.embedder = embedder
@@ -156,7 +163,9 @@ class Ingestor:
         articles, files_read = self.read(paths, report)
         if rebuild:
             with self.writer.writing() as session:
-                mark_rebuilding(self.settings.store, True)  # before the drop: no reader sees it half-built
+                mark_rebuilding(
+                    self.settings.store, True
+                )  # before the drop: no reader sees it half-built
                 session.changed = True
                 session.store.drop()
         with self.writing() as session:
@@ -169,7 +178,9 @@ class Ingestor:
             if sync:
                 report.removed = self.remove_missing(session.store, articles, files_read)
             session.changed |= rebuild or report.changed
-            self.sparse = up_to_date_index(session.store, self.settings.store, rebuild=rebuild or report.changed)
+            self.sparse = up_to_date_index(
+                session.store, self.settings.store, rebuild=rebuild or report.changed
+            )
             session.sparse = self.sparse
             if rebuild:
                 mark_rebuilding(self.settings.store, False)
@@ -227,7 +238,9 @@ class Ingestor:
         elif article.doc_id in articles:
             other = articles[article.doc_id].source_path
             report.skipped.append(
-                Skipped(article.source_path, f"duplicate document id {article.doc_id!r} (also {other})")
+                Skipped(
+                    article.source_path, f"duplicate document id {article.doc_id!r} (also {other})"
+                )
             )
         else:
             articles[article.doc_id] = article
@@ -257,7 +270,13 @@ class Ingestor:
                 self.embedder.max_wordpieces,
             )
             pending.append(
-                PendingDocument(article, content_hash, spans, split_sentences(article.text), existing is not None)
+                PendingDocument(
+                    article,
+                    content_hash,
+                    spans,
+                    split_sentences(article.text),
+                    existing is not None,
+                )
             )
         return pending
 
@@ -271,7 +290,10 @@ class Ingestor:
             return None
         if existing.origin == FOLDER:
             whose = "ingested from a folder"
-        elif (creator := existing.history[0].get("by") if existing.history else None) not in (None, provenance.by):
+        elif (creator := existing.history[0].get("by") if existing.history else None) not in (
+            None,
+            provenance.by,
+        ):
             whose = f"uploaded by {creator}"
         else:
             return None
@@ -281,7 +303,11 @@ class Ingestor:
         )
 
     def write(
-        self, pending: list[PendingDocument], report: IngestReport, progress: Progress, provenance: Provenance
+        self,
+        pending: list[PendingDocument],
+        report: IngestReport,
+        progress: Progress,
+        provenance: Provenance,
     ) -> None:
         """Embed a group of documents without the lock, then write the group with it held."""
         progress.start(sum(len(doc.texts) for doc in pending))
@@ -303,7 +329,10 @@ class Ingestor:
     ) -> None:
         """Write each document unless another writer stored this content (or a folder's) meanwhile."""
         store = session.store
-        current = {record.doc_id: record for record in store.records([doc.article.doc_id for doc, _ in embedded])}
+        current = {
+            record.doc_id: record
+            for record in store.records([doc.article.doc_id for doc, _ in embedded])
+        }
         for doc, doc_vectors in embedded:
             existing = current.get(doc.article.doc_id)
             if existing is not None and existing.content_hash == doc.content_hash:
@@ -313,8 +342,13 @@ class Ingestor:
                 report.skipped.append(refusal)
                 continue
             vectors = iter(doc_vectors)
-            nodes = [passage_node(doc, number, span, next(vectors)) for number, span in enumerate(doc.spans)]
-            sentences = [sentence_row(doc, number, next(vectors)) for number in range(len(doc.sentences))]
+            nodes = [
+                passage_node(doc, number, span, next(vectors))
+                for number, span in enumerate(doc.spans)
+            ]
+            sentences = [
+                sentence_row(doc, number, next(vectors)) for number in range(len(doc.sentences))
+            ]
             record = document_record(doc, existing, provenance, self.settings.store.data_dir)
             session.changed = True
             store.write_document(record, doc.article.text, nodes, sentences)
@@ -322,7 +356,9 @@ class Ingestor:
             report.sentences_embedded += len(sentences)
             (report.updated if existing else report.added).append(doc.article.doc_id)
 
-    def remove_missing(self, store: Store, articles: list[Article], files_read: set[str]) -> list[str]:
+    def remove_missing(
+        self, store: Store, articles: list[Article], files_read: set[str]
+    ) -> list[str]:
         """Documents whose file is gone, or whose file no longer holds them (--sync)."""
         present = {article.doc_id for article in articles}
         removed = []
@@ -385,7 +421,11 @@ def passage_node(doc: PendingDocument, number: int, span: Span, embedding: list[
 def sentence_row(doc: PendingDocument, number: int, embedding: list[float]) -> SentenceRow:
     sentence = doc.sentences[number]
     return SentenceRow(
-        index.sentence_id(doc.article.doc_id, number), sentence.start, sentence.end, sentence.text, embedding
+        index.sentence_id(doc.article.doc_id, number),
+        sentence.start,
+        sentence.end,
+        sentence.text,
+        embedding,
     )
 
 

@@ -35,6 +35,7 @@ def sentences_in(sentences: list[SentenceSpan], start: int, end: int) -> range:
     inside = [
         number
         for number, sentence in enumerate(sentences)
-        if min(end, sentence.end) - max(start, sentence.start) >= (sentence.end - sentence.start) / 2
+        if min(end, sentence.end) - max(start, sentence.start)
+        >= (sentence.end - sentence.start) / 2
     ]
     return range(inside[0], inside[-1] + 1) if inside else range(0)

@@ -97,9 +97,14 @@ class RetrievalSettings(BaseSettings):
         "`sparse` alone (for comparison).",
     )
     candidates: int = Field(
-        40, ge=1, le=500, description="Passages each of BM25 and embedding search contributes to fusion."
+        40,
+        ge=1,
+        le=500,
+        description="Passages each of BM25 and embedding search contributes to fusion.",
     )
-    rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant: score = sum of 1 / (k + rank).")
+    rrf_k: int = Field(
+        60, ge=1, description="Reciprocal rank fusion constant: score = sum of 1 / (k + rank)."
+    )
     duplicate_similarity: float = Field(
         0.6,
         ge=0,
@@ -136,13 +141,16 @@ class AnsweringSettings(BaseSettings):
         2, ge=1, le=5, description="Most sentences the extractive answer quotes."
     )
     max_list_sentences: int = Field(
-        4, ge=1, le=8, description="Most sentences it quotes for a question asking for several things."
+        4,
+        ge=1,
+        le=8,
+        description="Most sentences it quotes for a question asking for several things.",
     )
     recency_margin: float = Field(
         0.03,
         ge=0,
         le=1,
-        description="For \"latest\"/\"recent\" questions, sentences scoring within this of the best "
+        description='For "latest"/"recent" questions, sentences scoring within this of the best '
         "are ordered newest article first (0 turns recency preference off).",
     )
     max_question_chars: int = Field(
@@ -171,9 +179,15 @@ class LLMSettings(BaseSettings):
         description="API key for the endpoint, read from the environment and never logged.",
     )
     llm_temperature: float = Field(0.1, ge=0, le=2, description="Sampling temperature.")
-    llm_max_tokens: int = Field(400, ge=16, le=8192, description="Longest answer the model may write, in tokens.")
-    llm_timeout: float = Field(60.0, gt=0, description="Seconds to wait for the endpoint before giving up.")
-    llm_retries: int = Field(1, ge=0, le=10, description="Retries after a refused connection, a timeout or a 5xx.")
+    llm_max_tokens: int = Field(
+        400, ge=16, le=8192, description="Longest answer the model may write, in tokens."
+    )
+    llm_timeout: float = Field(
+        60.0, gt=0, description="Seconds to wait for the endpoint before giving up."
+    )
+    llm_retries: int = Field(
+        1, ge=0, le=10, description="Retries after a refused connection, a timeout or a 5xx."
+    )
     llm_context_tokens: int = Field(
         2500,
         ge=200,
@@ -206,26 +220,41 @@ class ServerSettings(BaseSettings):
     host: str = Field("127.0.0.1", description="Address `dossier serve` listens on.")
     port: int = Field(8000, ge=1, le=65535, description="Port `dossier serve` listens on.")
     max_upload_mb: float = Field(
-        20, gt=0, description="Largest file `POST /v1/documents` (the web page's upload) accepts, in MB."
+        20,
+        gt=0,
+        description="Largest file `POST /v1/documents` (the web page's upload) accepts, in MB.",
     )
     max_upload_files: int = Field(
-        20, ge=1, description="Most files one `POST /v1/documents` may carry; more is a 413 problem."
+        20,
+        ge=1,
+        description="Most files one `POST /v1/documents` may carry; more is a 413 problem.",
     )
     max_filename_chars: int = Field(
-        255, ge=16, description="Longest uploaded file name accepted; a longer one is a 422 problem."
+        255,
+        ge=16,
+        description="Longest uploaded file name accepted; a longer one is a 422 problem.",
     )
     max_jobs_kept: int = Field(
-        200, ge=1, description="Upload jobs remembered for `GET /v1/jobs/{id}` (the newest; in memory only)."
+        200,
+        ge=1,
+        description="Upload jobs remembered for `GET /v1/jobs/{id}` (the newest; in memory only).",
     )
     max_filter_ids: int = Field(
-        1000, ge=1, le=30000, description="Most document ids one filter (`filters.doc_ids`, `doc_id=`) may name; "
+        1000,
+        ge=1,
+        le=30000,
+        description="Most document ids one filter (`filters.doc_ids`, `doc_id=`) may name; "
         "more is a 422 problem.",
     )
     max_chat_messages: int = Field(
-        50, ge=1, description="Most messages one /v1/chat or /v1/chat/completions request may carry; more is a 422."
+        50,
+        ge=1,
+        description="Most messages one /v1/chat or /v1/chat/completions request may carry; more is a 422.",
     )
     max_chat_chars: int = Field(
-        20000, ge=100, description="Most characters of message text one chat request may carry, all messages "
+        20000,
+        ge=100,
+        description="Most characters of message text one chat request may carry, all messages "
         "together; more is a 422.",
     )
     log_format: Literal["text", "json"] = Field(

@@ -49,7 +49,9 @@ class PassageTable:
             ids=list(ids),
             doc_ids=np.array([m[index.DOC_ID] for m in metadatas], dtype=object),
             sources=np.array([m.get(index.SOURCE) or "" for m in metadatas], dtype=object),
-            published_on=np.array([int(m.get(index.PUBLISHED_ON) or 0) for m in metadatas], dtype=np.int64),
+            published_on=np.array(
+                [int(m.get(index.PUBLISHED_ON) or 0) for m in metadatas], dtype=np.int64
+            ),
         )
 
     def to_json(self) -> dict:
@@ -73,14 +75,18 @@ class PassageTable:
 def fingerprint(ids: list[str], metadatas: list[dict]) -> str:
     """Changes whenever a passage is added, removed or rewritten."""
     digest = hashlib.sha256()
-    for chunk_id, content_hash in sorted(zip(ids, (m[index.CONTENT_HASH] for m in metadatas), strict=True)):
+    for chunk_id, content_hash in sorted(
+        zip(ids, (m[index.CONTENT_HASH] for m in metadatas), strict=True)
+    ):
         digest.update(f"{chunk_id}\t{content_hash}\n".encode())
     return digest.hexdigest()
 
 
 def tokenize(texts: list[str]) -> list[list[str]]:
     """Lower-cased words of two or more characters, English stop words removed, Snowball-stemmed."""
-    return bm25s.tokenize(texts, stopwords="en", stemmer=STEMMER, return_ids=False, show_progress=False)
+    return bm25s.tokenize(
+        texts, stopwords="en", stemmer=STEMMER, return_ids=False, show_progress=False
+    )
 
 
 def bm25_text(text: str, metadata: dict) -> str:
@@ -94,7 +100,11 @@ class SparseIndex:
     """BM25 over every passage, with the columns filters need."""
 
     def __init__(
-        self, bm25: bm25s.BM25 | None, table: PassageTable, fingerprint: str, params: tuple[float, float] = (K1, B)
+        self,
+        bm25: bm25s.BM25 | None,
+        table: PassageTable,
+        fingerprint: str,
+        params: tuple[float, float] = (K1, B),
     ) -> None:
         self.bm25 = bm25
         self.table = table
@@ -123,7 +133,9 @@ class SparseIndex:
         bm25 = None
         if ids:  # bm25s cannot index an empty corpus
             bm25 = bm25s.BM25(k1=K1, b=B)
-            corpus = [bm25_text(text, metadata) for text, metadata in zip(texts, metadatas, strict=True)]
+            corpus = [
+                bm25_text(text, metadata) for text, metadata in zip(texts, metadatas, strict=True)
+            ]
             bm25.index(tokenize(corpus), show_progress=False)
         return cls(bm25, PassageTable.from_metadatas(ids, metadatas), fingerprint(ids, metadatas))
 
@@ -134,12 +146,19 @@ class SparseIndex:
         staging.mkdir(parents=True)
         if self.bm25 is not None:
             self.bm25.save(str(staging), show_progress=False)
-        manifest = {"fingerprint": self.fingerprint, "k1": K1, "b": B, "table": self.table.to_json()}
+        manifest = {
+            "fingerprint": self.fingerprint,
+            "k1": K1,
+            "b": B,
+            "table": self.table.to_json(),
+        }
         (staging / _MANIFEST).write_text(json.dumps(manifest))
         shutil.rmtree(folder, ignore_errors=True)
         try:
             staging.rename(folder)
-        except OSError:  # the other process's index took its place: the fingerprint says if it is current
+        except (
+            OSError
+        ):  # the other process's index took its place: the fingerprint says if it is current
             shutil.rmtree(staging, ignore_errors=True)
 
     @classmethod

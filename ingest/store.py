@@ -28,10 +28,10 @@ from .settings import StoreSettings
 
 logger = logging.getLogger(__name__)
 
+
 def _chroma_settings() -> ChromaSettings:
     # A fresh object each time: chromadb's HttpClient writes its own fields into the one it gets.
     return ChromaSettings(anonymized_telemetry=False)
-
 
 
 # An embedded Chroma caches its vector index per process: ingest bumps this file so that a
@@ -129,9 +129,7 @@ def connect_to_server(settings: StoreSettings) -> chromadb.ClientAPI:
     """A client of the Chroma server whose every request gives up after DOSSIER_CHROMA_TIMEOUT."""
     url = urlparse(settings.chroma_url)
     if not url.hostname:
-        raise StoreUnavailableError(
-            "DOSSIER_CHROMA_URL is not a URL like http://127.0.0.1:8001."
-        )
+        raise StoreUnavailableError("DOSSIER_CHROMA_URL is not a URL like http://127.0.0.1:8001.")
     port = url.port or (443 if url.scheme == "https" else 8000)
     try:
         # chromadb's client waits for ever (its httpx timeout is None), also while it connects:
@@ -369,9 +367,18 @@ class Store:
             return {}
         found = self._sentences.get(ids=ids, include=["documents", "metadatas", "embeddings"])
         return {
-            sentence_id: (text, metadata[index.START_CHAR], metadata[index.END_CHAR], np.asarray(vector))
+            sentence_id: (
+                text,
+                metadata[index.START_CHAR],
+                metadata[index.END_CHAR],
+                np.asarray(vector),
+            )
             for sentence_id, text, metadata, vector in zip(
-                found["ids"], found["documents"], found["metadatas"], found["embeddings"], strict=True
+                found["ids"],
+                found["documents"],
+                found["metadatas"],
+                found["embeddings"],
+                strict=True,
             )
         }
 

@@ -51,18 +51,22 @@ _MONEY_QUESTION = re.compile(
     re.IGNORECASE,
 )
 _MONEY = re.compile(
-    r"[$€£¥₹]|\b(dollars?|euros?|pounds?|yen|rupees?|crores?|lakhs?|yuan|usd|inr|jpy|eur|gbp)\b", re.IGNORECASE
+    r"[$€£¥₹]|\b(dollars?|euros?|pounds?|yen|rupees?|crores?|lakhs?|yuan|usd|inr|jpy|eur|gbp)\b",
+    re.IGNORECASE,
 )
 _PERCENT_QUESTION = re.compile(
     r"\b(what|which) (percentage|percent|share|proportion)\b|\bhow many percent|"
     r"\b(growth|inflation|unemployment|interest|tax|approval) rate\b|\bgdp growth\b",
     re.IGNORECASE,
 )
-_PERCENT = re.compile(r"%|\bper ?cent\b|\bpercentage points?\b|\b(half|third|quarter)\b", re.IGNORECASE)
+_PERCENT = re.compile(
+    r"%|\bper ?cent\b|\bpercentage points?\b|\b(half|third|quarter)\b", re.IGNORECASE
+)
 _YEAR_QUESTION = re.compile(r"\b(what|which) year\b", re.IGNORECASE)
 _YEAR = re.compile(r"\b(?:1[5-9]|20)\d{2}\b")
 _TIME_QUESTION = re.compile(
-    r"^\s*when\b|\b(what|which)\b(\s+\w+){0,2}?\s+(dates?|days?|years?|months?|time)\b", re.IGNORECASE
+    r"^\s*when\b|\b(what|which)\b(\s+\w+){0,2}?\s+(dates?|days?|years?|months?|time)\b",
+    re.IGNORECASE,
 )
 _TIME = re.compile(
     r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\b|\b(19|20)\d{2}\b|"
@@ -82,8 +86,13 @@ _LIST = re.compile(
     r"^\s*what\s+(are|were)\b|^\s*(list|name)\b",
     re.IGNORECASE,
 )
-_BOTH_SOURCES = re.compile(r"\b(both|each of the|the two) (articles?|reports?|sources?|stories)\b", re.IGNORECASE)
-_RECENT = re.compile(r"\b(latest|most recent|recently|recent|newest|current|currently|now|this week|today)\b", re.IGNORECASE)
+_BOTH_SOURCES = re.compile(
+    r"\b(both|each of the|the two) (articles?|reports?|sources?|stories)\b", re.IGNORECASE
+)
+_RECENT = re.compile(
+    r"\b(latest|most recent|recently|recent|newest|current|currently|now|this week|today)\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -115,8 +124,11 @@ class QuestionShape:
     def wanted(self) -> str | None:
         """What the question asks for, in words, when its shape says."""
         for flag, words in (
-            (self.wants_money, "sum of money"), (self.wants_percent, "share"), (self.wants_year, "year"),
-            (self.wants_quantity, "figure"), (self.wants_time, "date or time"),
+            (self.wants_money, "sum of money"),
+            (self.wants_percent, "share"),
+            (self.wants_year, "year"),
+            (self.wants_quantity, "figure"),
+            (self.wants_time, "date or time"),
         ):
             if flag:
                 return words
@@ -124,7 +136,9 @@ class QuestionShape:
 
     def admits(self, sentence: str, question: str) -> bool:
         """Whether a sentence can be an answer at all: a statement holding what is asked for."""
-        return not is_heading(sentence) and not is_question(sentence) and self.fits(sentence, question)
+        return (
+            not is_heading(sentence) and not is_question(sentence) and self.fits(sentence, question)
+        )
 
     def fits(self, sentence: str, question: str) -> bool:
         """Whether a sentence holds the kind of thing asked for (a figure, a sum, a share, a time)."""
@@ -164,7 +178,9 @@ class ShortAnswer:
 class Answer:
     text: str
     abstained: bool
-    evidence: list[Evidence]  # the cited sentences, in answer order (abstained: the closest evidence)
+    evidence: list[
+        Evidence
+    ]  # the cited sentences, in answer order (abstained: the closest evidence)
     best_score: float  # the leading sentence's probability: what the threshold is compared with
     abstention_reason: str | None = None
     short_answer: ShortAnswer | None = None
@@ -176,7 +192,11 @@ class ExtractiveAnswerer:
     name = "extractive"
 
     def __init__(
-        self, store: Store, sparse: SparseIndex, settings: AnsweringSettings, words: WordVectors,
+        self,
+        store: Store,
+        sparse: SparseIndex,
+        settings: AnsweringSettings,
+        words: WordVectors,
         scorer: LearnedScorer,
     ) -> None:
         self.store = store
@@ -188,7 +208,11 @@ class ExtractiveAnswerer:
         self.threshold = scorer.threshold if configured is None else configured
 
     def candidates(
-        self, question: str, shape: QuestionShape, query_embedding: list[float], passages: list[Passage]
+        self,
+        question: str,
+        shape: QuestionShape,
+        query_embedding: list[float],
+        passages: list[Passage],
     ) -> tuple[list[Evidence], int]:
         """The sentences the learned scorer weighs: the statements that fit the question's shape, the best
         by support first, with their features and premise gaps; and how many statements did not fit."""
@@ -203,7 +227,9 @@ class ExtractiveAnswerer:
                 misfits += 1
                 continue
             support = check.score(sentence.text, sentence.vector)
-            first.append((support.score + RANK_WEIGHT / (1 + sentence.passage_rank), sentence, support))
+            first.append(
+                (support.score + RANK_WEIGHT / (1 + sentence.passage_rank), sentence, support)
+            )
         first.sort(key=lambda item: item[0], reverse=True)
         first = first[: self.settings.scored_sentences]
         texts = self.store.document_texts([sentence.doc_id for _, sentence, _ in first])
@@ -218,7 +244,11 @@ class ExtractiveAnswerer:
         return weighed, misfits
 
     def rank(
-        self, question: str, shape: QuestionShape, query_embedding: list[float], passages: list[Passage]
+        self,
+        question: str,
+        shape: QuestionShape,
+        query_embedding: list[float],
+        passages: list[Passage],
     ) -> tuple[list[Evidence], int]:
         """The candidates, most likely answer first."""
         ranked, misfits = self.candidates(question, shape, query_embedding, passages)
@@ -237,12 +267,18 @@ class ExtractiveAnswerer:
         new; "both articles" questions also take the other article's best sentence.
         """
         best = ranked[0]
-        limit = self.settings.max_list_sentences if shape.wants_list else self.settings.max_answer_sentences
+        limit = (
+            self.settings.max_list_sentences
+            if shape.wants_list
+            else self.settings.max_answer_sentences
+        )
         ratio = _LIST_RUNNER_UP_RATIO if shape.wants_list else _RUNNER_UP_RATIO
         chosen = [best]
         if shape.wants_both_sources:
             other = next((e for e in ranked if e.sentence.doc_id != best.sentence.doc_id), None)
-            if other and self.strong_enough(other):  # asked for: the other article's best, if it answers at all
+            if other and self.strong_enough(
+                other
+            ):  # asked for: the other article's best, if it answers at all
                 chosen.append(other)
         terms = key_terms(question)
         for candidate in ranked[1:]:
@@ -250,19 +286,25 @@ class ExtractiveAnswerer:
                 break
             if any(candidate is c for c in chosen) or not self.strong_enough(candidate):
                 continue
-            if (shape.wants_list and adds_something(candidate, chosen)) or answers_more_of(terms, candidate, chosen):
+            if (shape.wants_list and adds_something(candidate, chosen)) or answers_more_of(
+                terms, candidate, chosen
+            ):
                 chosen.append(candidate)
         return chosen
 
     def strong_enough(self, evidence: Evidence) -> bool:
         return evidence.gap is None and evidence.score >= self.threshold
 
-    def answer(self, question: str, query_embedding: list[float], passages: list[Passage]) -> Answer:
+    def answer(
+        self, question: str, query_embedding: list[float], passages: list[Passage]
+    ) -> Answer:
         shape = QuestionShape.of(question)
         ranked, misfits = self.rank(question, shape, query_embedding, passages)
         backed = [evidence for evidence in ranked if evidence.gap is None]
         best = backed[0].score if backed else 0.0  # the sentence the answer would lead with
-        contradicted = bool(ranked) and ranked[0].gap is not None and ranked[0].gap.kind in DECISIVE_GAPS
+        contradicted = (
+            bool(ranked) and ranked[0].gap is not None and ranked[0].gap.kind in DECISIVE_GAPS
+        )
         if not backed or not self.strong_enough(backed[0]) or contradicted:
             reason = abstention_reason(question, shape, ranked, misfits, bool(passages), self.words)
             return Answer(ABSTENTION, True, ranked[:1], best, reason)
@@ -280,7 +322,12 @@ def short_answer_of(question: str, evidence: Evidence) -> ShortAnswer | None:
 
 
 def abstention_reason(
-    question: str, shape: QuestionShape, ranked: list[Evidence], misfits: int, retrieved: bool, words: WordVectors
+    question: str,
+    shape: QuestionShape,
+    ranked: list[Evidence],
+    misfits: int,
+    retrieved: bool,
+    words: WordVectors,
 ) -> str:
     """Why the sources do not answer, in one sentence for the reader."""
     if not retrieved:
@@ -289,8 +336,10 @@ def abstention_reason(
         return ranked[0].gap.reason
     if not ranked:
         wanted = shape.wanted()
-        return f"The closest passages give no {wanted} for this." if misfits and wanted else (
-            "The closest passages hold no statement that answers this."
+        return (
+            f"The closest passages give no {wanted} for this."
+            if misfits and wanted
+            else ("The closest passages hold no statement that answers this.")
         )
     closest = ranked[0]
     terms = QuestionTerms.of(question, Premises.of(question))
@@ -313,7 +362,10 @@ def is_question(text: str) -> bool:
 
 def adds_something(candidate: Evidence, chosen: list[Evidence]) -> bool:
     """Not a paraphrase of a chosen sentence, and says something the chosen ones do not."""
-    if any(float(candidate.sentence.vector @ c.sentence.vector) >= _REDUNDANT_SIMILARITY for c in chosen):
+    if any(
+        float(candidate.sentence.vector @ c.sentence.vector) >= _REDUNDANT_SIMILARITY
+        for c in chosen
+    ):
         return False
     said = set().union(*(key_terms(c.sentence.text) for c in chosen))
     return bool(key_terms(candidate.sentence.text) - said)

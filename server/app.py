@@ -37,7 +37,12 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
         app.state.index = IndexHandle(settings, embedder or Embedder(settings.embedding))
         llm = settings.llm
         if llm.answerer == "llm":  # never the API key
-            logger.info("answers by %s at %s (strict: %s)", llm.llm_model, redacted_url(llm.llm_base_url), llm.llm_strict)
+            logger.info(
+                "answers by %s at %s (strict: %s)",
+                llm.llm_model,
+                redacted_url(llm.llm_base_url),
+                llm.llm_strict,
+            )
         try:
             app.state.index.service()
         except DossierError as exc:
@@ -48,18 +53,27 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
             logger.warning("cannot tidy the uploads folder: %s", exc.strerror)
         # Each worker sets its own depth as it changes; /metrics sums the live workers' values.
         app.state.jobs = JobQueue(
-            settings.server.max_jobs_kept, settings.store.data_dir / JOBS, metrics.JOB_QUEUE_DEPTH.set
+            settings.server.max_jobs_kept,
+            settings.store.data_dir / JOBS,
+            metrics.JOB_QUEUE_DEPTH.set,
         )
         yield
         app.state.jobs.close()
 
     keys = load_api_keys(settings.server.api_keys)  # an unreadable key file stops the start
     app = FastAPI(
-        title="Dossier", version="0.1.0", description=DESCRIPTION, lifespan=lifespan, docs_url=None, redoc_url=None
+        title="Dossier",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     install_error_handlers(app)
     app.add_middleware(Guard, settings=settings.server, keys=keys)
-    if settings.server.cors_origins:  # outside the guard: it answers preflights, and labels refusals
+    if (
+        settings.server.cors_origins
+    ):  # outside the guard: it answers preflights, and labels refusals
         app.add_middleware(
             ProblemCORSMiddleware,
             allow_origins=settings.server.cors_origins,
@@ -101,7 +115,9 @@ async def log_request(request: Request, call_next):
         response = await call_next(request)
         elapsed = (time.perf_counter() - started) * 1000
         response.headers["x-request-id"] = rid
-        logger.info("%s %s %d %.0fms", request.method, request.url.path, response.status_code, elapsed)
+        logger.info(
+            "%s %s %d %.0fms", request.method, request.url.path, response.status_code, elapsed
+        )
         metrics.observe_request(request, response.status_code, elapsed / 1000)
         return response
     finally:

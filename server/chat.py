@@ -49,8 +49,12 @@ from .support import content_words
 logger = logging.getLogger(__name__)
 
 HISTORY_TOKENS = 1500  # the most recent turns the condensing prompt shows, within this budget
-_FOLLOW_UP_START = re.compile(r"^\s*(and|but|also|so|then|what about|how about)\b[\s,]*", re.IGNORECASE)
-_SOURCES_FOOTER = re.compile(r"\n+Sources:\n.*\Z", re.DOTALL)  # the list /v1/chat/completions appends
+_FOLLOW_UP_START = re.compile(
+    r"^\s*(and|but|also|so|then|what about|how about)\b[\s,]*", re.IGNORECASE
+)
+_SOURCES_FOOTER = re.compile(
+    r"\n+Sources:\n.*\Z", re.DOTALL
+)  # the list /v1/chat/completions appends
 
 
 @dataclass(frozen=True)
@@ -124,7 +128,12 @@ def condense_messages(history: list[Turn], question: str) -> list[ChatMessage]:
         if used > HISTORY_TOKENS:
             break
         lines.insert(0, line)
-    return [ChatMessage(role=MessageRole.USER, content=render("condense", history="\n".join(lines), question=question))]
+    return [
+        ChatMessage(
+            role=MessageRole.USER,
+            content=render("condense", history="\n".join(lines), question=question),
+        )
+    ]
 
 
 def cleaned_rewrite(text: str) -> str:
@@ -154,7 +163,9 @@ class ChatTurn:
     async def prepare(self, streaming: bool) -> None:
         """Everything that can fail with an HTTP status, done before the response starts."""
         self.standalone = Standalone(await self.rewrite(), self.asked)
-        self.draft = await run_in_threadpool(self.service.draft, self.standalone.question, self.top_k, self.filters)
+        self.draft = await run_in_threadpool(
+            self.service.draft, self.standalone.question, self.top_k, self.filters
+        )
         if self.draft.asks_llm and streaming:
             self.stream = self.service.llm.stream(self.draft.messages)
             try:
@@ -178,7 +189,11 @@ class ChatTurn:
             logger.warning("LLM failed to rewrite the follow-up, using the rule: %s", exc.cause)
             return standalone_by_rule(self.history, self.asked)
         limit = self.service.settings.answering.max_question_chars
-        return rewritten if 0 < len(rewritten) <= limit else standalone_by_rule(self.history, self.asked)
+        return (
+            rewritten
+            if 0 < len(rewritten) <= limit
+            else standalone_by_rule(self.history, self.asked)
+        )
 
     def fail(self, error: LLMFailedError) -> None:
         """Strict: raise (a 502/504). Otherwise remember why, for the extractive fallback."""
@@ -201,11 +216,14 @@ class ChatTurn:
     async def events(self) -> AsyncIterator[tuple[str, dict]]:
         """The stream (after `prepare(streaming=True)`); closing it stops the LLM's generation."""
         try:
-            yield "question", {
-                "question": self.standalone.question,
-                "original": self.standalone.original,
-                "rewritten": self.standalone.rewritten,
-            }
+            yield (
+                "question",
+                {
+                    "question": self.standalone.question,
+                    "original": self.standalone.original,
+                    "rewritten": self.standalone.rewritten,
+                },
+            )
             if self.stream is None:
                 async for event in self.extractive_events():
                     yield event
@@ -213,8 +231,13 @@ class ChatTurn:
             async for event in self.llm_events():
                 yield event
         except DossierError as exc:
-            logger.error("%s: %s", exc.title, exc.cause if isinstance(exc, LLMFailedError) else exc.detail)
-            yield "error", {"type": exc.type, "title": exc.title, "status": exc.status, "detail": exc.detail}
+            logger.error(
+                "%s: %s", exc.title, exc.cause if isinstance(exc, LLMFailedError) else exc.detail
+            )
+            yield (
+                "error",
+                {"type": exc.type, "title": exc.title, "status": exc.status, "detail": exc.detail},
+            )
         finally:
             if self.stream is not None:
                 with anyio.CancelScope(shield=True):  # even when cancelled by a disconnect
@@ -225,7 +248,13 @@ class ChatTurn:
             result = self.service.llm_failed(self.draft, self.failure)
         else:
             result = self.service.extractive_result(self.draft)
-        yield "sources", {"answerer": result.answerer, "sources": [source_of_citation(c) for c in result.citations]}
+        yield (
+            "sources",
+            {
+                "answerer": result.answerer,
+                "sources": [source_of_citation(c) for c in result.citations],
+            },
+        )
         for piece in re.findall(r".+?\[\d+\]\s*|.+$", result.answer):
             yield "delta", {"text": piece}
         yield "done", result.to_dict()
@@ -250,15 +279,27 @@ class ChatTurn:
 
 def source_of_passage(number: int, passage: Passage) -> dict:
     return {
-        "id": number, "doc_id": passage.doc_id, "title": passage.title, "url": passage.url,
-        "published_at": passage.published_at, "chunk_id": passage.chunk_id, "text": passage.text,
-        "start_char": passage.start_char, "end_char": passage.end_char,
+        "id": number,
+        "doc_id": passage.doc_id,
+        "title": passage.title,
+        "url": passage.url,
+        "published_at": passage.published_at,
+        "chunk_id": passage.chunk_id,
+        "text": passage.text,
+        "start_char": passage.start_char,
+        "end_char": passage.end_char,
     }
 
 
 def source_of_citation(citation: Citation) -> dict:
     return {
-        "id": citation.id, "doc_id": citation.doc_id, "title": citation.title, "url": citation.url,
-        "published_at": citation.published_at, "chunk_id": citation.chunk_id, "text": citation.quote,
-        "start_char": citation.start_char, "end_char": citation.end_char,
+        "id": citation.id,
+        "doc_id": citation.doc_id,
+        "title": citation.title,
+        "url": citation.url,
+        "published_at": citation.published_at,
+        "chunk_id": citation.chunk_id,
+        "text": citation.quote,
+        "start_char": citation.start_char,
+        "end_char": citation.end_char,
     }

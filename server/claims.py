@@ -29,13 +29,45 @@ _LEADING_MARKERS = re.compile(r"^(?:\s*\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\])+")
 _ABSTENTION = re.compile(r"^\W*(the )?sources do not say\b", re.IGNORECASE)
 _NAME = re.compile(r"\b[A-Z]\w{2,}")
 _NUMBER_WORDS = {
-    "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7", "eight": "8",
-    "nine": "9", "ten": "10", "eleven": "11", "twelve": "12", "twenty": "20", "thirty": "30", "forty": "40",
-    "fifty": "50", "hundred": "100", "thousand": "1000", "million": "1000000", "billion": "1000000000",
+    "one": "1",
+    "two": "2",
+    "three": "3",
+    "four": "4",
+    "five": "5",
+    "six": "6",
+    "seven": "7",
+    "eight": "8",
+    "nine": "9",
+    "ten": "10",
+    "eleven": "11",
+    "twelve": "12",
+    "twenty": "20",
+    "thirty": "30",
+    "forty": "40",
+    "fifty": "50",
+    "hundred": "100",
+    "thousand": "1000",
+    "million": "1000000",
+    "billion": "1000000000",
 }
-_ORDINALS = frozenset({"first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth", "last"})
+_ORDINALS = frozenset(
+    {
+        "first",
+        "second",
+        "third",
+        "fourth",
+        "fifth",
+        "sixth",
+        "seventh",
+        "eighth",
+        "ninth",
+        "tenth",
+        "last",
+    }
+)
 _NEGATION = re.compile(
-    r"\b(not|no|never|neither|nor|cannot|declined|refused|rejected|denied)\b|n[’']t\b", re.IGNORECASE
+    r"\b(not|no|never|neither|nor|cannot|declined|refused|rejected|denied)\b|n[’']t\b",
+    re.IGNORECASE,
 )
 
 
@@ -75,7 +107,9 @@ class Verdict:
     reason: str | None
     quote: Sentence | None  # the best-supporting sentence of the passages it cites
     quote_citation: int | None  # the passage number that sentence is in
-    evidence: dict[int, tuple[Sentence, float]]  # each cited passage's best sentence and its support
+    evidence: dict[
+        int, tuple[Sentence, float]
+    ]  # each cited passage's best sentence and its support
 
 
 def tidy(text: str) -> str:
@@ -112,7 +146,11 @@ def split_claims(answer: str, passage_count: int) -> list[Claim]:
 
 def is_abstention(claims: list[Claim]) -> bool:
     """The model said the passages do not answer, as the prompt tells it to."""
-    return bool(claims) and bool(_ABSTENTION.match(claims[0].text)) and not any(c.cited for c in claims)
+    return (
+        bool(claims)
+        and bool(_ABSTENTION.match(claims[0].text))
+        and not any(c.cited for c in claims)
+    )
 
 
 def verify(
@@ -132,7 +170,9 @@ def verify(
         premises = Premises.of(claim.text)
         findings = {
             number: find(check, facts, premises, sentences, vocabulary)
-            for number, (sentences, vocabulary) in enumerate(zip(passage_sentences, vocabularies, strict=True), start=1)
+            for number, (sentences, vocabulary) in enumerate(
+                zip(passage_sentences, vocabularies, strict=True), start=1
+            )
         }
         verdicts.append(judge(claim, findings, threshold))
     return verdicts
@@ -145,7 +185,9 @@ class Finding:
     sentence: Sentence
     support: Support
     unmentioned: tuple[str, ...]  # names and number words of the claim absent from the passage
-    gap: Gap | None = None  # what the premise check finds the sentence does not back (reversed roles, ...)
+    gap: Gap | None = (
+        None  # what the premise check finds the sentence does not back (reversed roles, ...)
+    )
 
     def problem(self, number: int, claim: str, threshold: float) -> str | None:
         """Why this passage does not back the claim, or None when it does."""
@@ -176,7 +218,11 @@ def facts_of(claim: str) -> list[str]:
     number words and ordinals, which the support check's figures and meaning can miss
     ("the Mumbai Metro" for "the Delhi Metro", "ten years" for "six years")."""
     names = [m.group() for m in _NAME.finditer(claim) if m.start() > 0]
-    counts = [word for word in re.findall(r"[a-z]+", claim.lower()) if word in _NUMBER_WORDS or word in _ORDINALS]
+    counts = [
+        word
+        for word in re.findall(r"[a-z]+", claim.lower())
+        if word in _NUMBER_WORDS or word in _ORDINALS
+    ]
     return list(dict.fromkeys(names + counts))
 
 
@@ -189,7 +235,11 @@ def mentioned(fact: str, vocabulary: set[str]) -> bool:
 
 
 def find(
-    check: SupportCheck, facts: list[str], premises: Premises, sentences: list[Sentence], vocabulary: set[str]
+    check: SupportCheck,
+    facts: list[str],
+    premises: Premises,
+    sentences: list[Sentence],
+    vocabulary: set[str],
 ) -> Finding | None:
     """The passage's sentence that backs the claim best (one holding all of its numbers first), and
     what the premise check finds it does not back (the claim read as a question's premises)."""
@@ -199,36 +249,56 @@ def find(
         return None
     passage = best[0].passage
     gap = premises.gap(best[0].text, f"{passage.title}\n{passage.text}")
-    return Finding(best[0], best[1], tuple(fact for fact in facts if not mentioned(fact, vocabulary)), gap)
+    return Finding(
+        best[0], best[1], tuple(fact for fact in facts if not mentioned(fact, vocabulary)), gap
+    )
 
 
 def judge(claim: Claim, findings: dict[int, Finding | None], threshold: float) -> Verdict:
     cited = {number: findings[number] for number in claim.cited if findings.get(number)}
-    evidence = {number: (finding.sentence, finding.support.score) for number, finding in cited.items()}
+    evidence = {
+        number: (finding.sentence, finding.support.score) for number, finding in cited.items()
+    }
     if not cited:
-        return Verdict(claim, False, 0.0, why_unsupported(claim, None, findings, threshold), None, None, evidence)
+        return Verdict(
+            claim,
+            False,
+            0.0,
+            why_unsupported(claim, None, findings, threshold),
+            None,
+            None,
+            evidence,
+        )
     number, best = max(cited.items(), key=lambda item: rank(item[1], claim.text, threshold))
     problem = best.problem(number, claim.text, threshold)
     reason = None if problem is None else why_unsupported(claim, problem, findings, threshold)
-    return Verdict(claim, problem is None, best.support.score, reason, best.sentence, number, evidence)
+    return Verdict(
+        claim, problem is None, best.support.score, reason, best.sentence, number, evidence
+    )
 
 
 def rank(finding: Finding, claim: str, threshold: float) -> tuple[bool, float]:
     return (finding.problem(0, claim, threshold) is None, finding.support.score)
 
 
-def why_unsupported(claim: Claim, problem: str | None, findings: dict[int, Finding | None], threshold: float) -> str:
+def why_unsupported(
+    claim: Claim, problem: str | None, findings: dict[int, Finding | None], threshold: float
+) -> str:
     """One or two sentences for the reader: what is wrong, and which passage would back it, if any."""
     if problem is not None:
         reason = problem
     elif claim.invalid:
-        reason = f"It cites only {', '.join(f'[{n}]' for n in claim.invalid)}, which name no passage."
+        reason = (
+            f"It cites only {', '.join(f'[{n}]' for n in claim.invalid)}, which name no passage."
+        )
     else:
         reason = "It cites no passage."
     backing = [
         (number, finding.support.score)
         for number, finding in findings.items()
-        if finding and number not in claim.cited and finding.problem(number, claim.text, threshold) is None
+        if finding
+        and number not in claim.cited
+        and finding.problem(number, claim.text, threshold) is None
     ]
     if backing:
         number, score = max(backing, key=lambda item: item[1])

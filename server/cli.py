@@ -41,11 +41,17 @@ class DossierGroup(click.Group):
             return super().invoke(ctx)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
-        except DossierError as exc:  # an LLM's failure: on the operator's terminal, what the endpoint said (masked)
-            raise CommandError(exc.cause if isinstance(exc, LLMFailedError) else exc.detail) from exc
+        except (
+            DossierError
+        ) as exc:  # an LLM's failure: on the operator's terminal, what the endpoint said (masked)
+            raise CommandError(
+                exc.cause if isinstance(exc, LLMFailedError) else exc.detail
+            ) from exc
         except Exception as exc:
             logging.getLogger(__name__).debug("unexpected failure", exc_info=True)
-            raise CommandError(f"Unexpected failure: {exc} (run `dossier -v ...` for details).") from exc
+            raise CommandError(
+                f"Unexpected failure: {exc} (run `dossier -v ...` for details)."
+            ) from exc
 
 
 @click.group(cls=DossierGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -63,7 +69,12 @@ def main(ctx: click.Context, verbose: bool) -> None:
 class RichProgress:
     """Shows the embedding progress of an ingest run on the terminal, when there is any."""
 
-    COLUMNS = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    COLUMNS = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+    )
 
     def __init__(self) -> None:
         self.progress = Progress(*self.COLUMNS, console=console)
@@ -87,7 +98,9 @@ class RichProgress:
 @click.option("--sync", is_flag=True, help="Also remove documents whose files are gone.")
 @click.option("--rebuild", is_flag=True, help="Delete the index and ingest everything again.")
 @click.option(
-    "--no-wait", is_flag=True, help="Fail at once when another ingest is writing to the data directory."
+    "--no-wait",
+    is_flag=True,
+    help="Fail at once when another ingest is writing to the data directory.",
 )
 def ingest(paths: tuple[Path, ...], sync: bool, rebuild: bool, no_wait: bool) -> None:
     """Ingest articles from files and folders (.txt .md .html .json .jsonl).
@@ -101,7 +114,11 @@ def ingest(paths: tuple[Path, ...], sync: bool, rebuild: bool, no_wait: bool) ->
     from ingest.writelock import StoreWriter, WriteLock
 
     settings = load_settings()
-    lock = WriteLock(settings.store, wait=not no_wait, on_wait=lambda message: console.print(message, markup=False))
+    lock = WriteLock(
+        settings.store,
+        wait=not no_wait,
+        on_wait=lambda message: console.print(message, markup=False),
+    )
     if no_wait:
         with lock.held():  # busy now: fail before seconds of loading and embedding
             pass
@@ -111,7 +128,11 @@ def ingest(paths: tuple[Path, ...], sync: bool, rebuild: bool, no_wait: bool) ->
     progress = RichProgress()
     try:
         report = Ingestor(settings, embedder, writer=writer).run(
-            paths, sync=sync, rebuild=rebuild, progress=progress, provenance=Provenance("cli ingest", local_user())
+            paths,
+            sync=sync,
+            rebuild=rebuild,
+            progress=progress,
+            provenance=Provenance("cli ingest", local_user()),
         )
     finally:
         progress.stop()
@@ -154,8 +175,12 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
     settings = load_settings()
     configure_logging("INFO", settings.server.log_format)
     own_metrics_folder = prepare_metrics_folder(workers)
-    app = create_app(settings)  # with several workers, a check (of the API key file, say) before they start
-    click.echo(f"Dossier: the chat at http://{host}:{port}/, the API docs at http://{host}:{port}/docs")
+    app = create_app(
+        settings
+    )  # with several workers, a check (of the API key file, say) before they start
+    click.echo(
+        f"Dossier: the chat at http://{host}:{port}/, the API docs at http://{host}:{port}/docs"
+    )
     try:
         uvicorn.run(
             app if workers == 1 else "server.app:app_from_environment",
@@ -196,14 +221,36 @@ def prepare_metrics_folder(workers: int) -> Path | None:
 @main.command()
 @click.argument("question")
 @click.option("-k", "--top-k", type=click.IntRange(1, 50), help="Passages to retrieve.")
-@click.option("--doc", "doc_ids", multiple=True, help="Answer only from this document id (repeat for several).")
+@click.option(
+    "--doc",
+    "doc_ids",
+    multiple=True,
+    help="Answer only from this document id (repeat for several).",
+)
 @click.option("--source", help="Answer only from articles of this source.")
-@click.option("--from", "published_from", type=click.DateTime(["%Y-%m-%d"]), help="Only articles published on or after YYYY-MM-DD.")
-@click.option("--to", "published_to", type=click.DateTime(["%Y-%m-%d"]), help="Only articles published on or before YYYY-MM-DD.")
+@click.option(
+    "--from",
+    "published_from",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="Only articles published on or after YYYY-MM-DD.",
+)
+@click.option(
+    "--to",
+    "published_to",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="Only articles published on or before YYYY-MM-DD.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the API's JSON response.")
 @click.option("--url", help="Ask a running Dossier server (e.g. http://127.0.0.1:8000) instead.")
-@click.option("--api-key", envvar="DOSSIER_API_KEY", show_envvar=True, help="Key for a --url server that requires one.")
-def ask(question, top_k, doc_ids, source, published_from, published_to, as_json, url, api_key) -> None:
+@click.option(
+    "--api-key",
+    envvar="DOSSIER_API_KEY",
+    show_envvar=True,
+    help="Key for a --url server that requires one.",
+)
+def ask(
+    question, top_k, doc_ids, source, published_from, published_to, as_json, url, api_key
+) -> None:
     """Ask a question; prints the answer and its citations."""
     filters = {
         "doc_ids": list(doc_ids),
@@ -218,9 +265,13 @@ def ask(question, top_k, doc_ids, source, published_from, published_to, as_json,
         out.print_json(data=result)
         return
     if result.get("fallback"):
-        out.print(f"(The language model failed, so this is the extractive answer: {result['fallback']})\n")
+        out.print(
+            f"(The language model failed, so this is the extractive answer: {result['fallback']})\n"
+        )
     if result.get("short_answer"):
-        out.print(f"Answer: {result['short_answer']['text']} [{result['short_answer']['citation_id']}]\n")
+        out.print(
+            f"Answer: {result['short_answer']['text']} [{result['short_answer']['citation_id']}]\n"
+        )
     out.print(result["answer"])
     if result.get("abstention_reason"):
         out.print(f"Why: {result['abstention_reason']}")
@@ -240,7 +291,12 @@ def ask(question, top_k, doc_ids, source, published_from, published_to, as_json,
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the API's JSON response.")
 @click.option("--url", help="List the documents of a running Dossier server instead.")
-@click.option("--api-key", envvar="DOSSIER_API_KEY", show_envvar=True, help="Key for a --url server that requires one.")
+@click.option(
+    "--api-key",
+    envvar="DOSSIER_API_KEY",
+    show_envvar=True,
+    help="Key for a --url server that requires one.",
+)
 def documents(as_json: bool, url: str | None, api_key: str | None) -> None:
     """List the ingested documents."""
     result = remote("GET", url, "/v1/documents", api_key) if url else local_documents()
@@ -306,7 +362,9 @@ def remote(method: str, url: str, path: str, api_key: str | None, **kwargs) -> d
     """Call a running server; its problem details become one line."""
     headers = {"Authorization": f"Bearer {api_key.strip()}"} if api_key else {}
     try:
-        response = httpx.request(method, url.rstrip("/") + path, headers=headers, timeout=60, **kwargs)
+        response = httpx.request(
+            method, url.rstrip("/") + path, headers=headers, timeout=60, **kwargs
+        )
     except httpx.HTTPError as exc:
         raise CommandError(f"Cannot reach Dossier at {url}: {exc}") from exc
     if response.is_error:
@@ -316,7 +374,6 @@ def remote(method: str, url: str, path: str, api_key: str | None, **kwargs) -> d
             detail = response.text
         raise CommandError(f"{response.status_code}: {detail}")
     return response.json()
-
 
 
 def add_plugin_commands(group: click.Group) -> None:

@@ -33,14 +33,22 @@ def problem(
 def openai_error(status: int, message: str, type_: str) -> JSONResponse:
     """OpenAI's error body: the type names the kind of failure, the code Dossier's problem type."""
     kind = "invalid_request_error" if status < 500 else "server_error"
-    code = type_.rsplit("/", 1)[-1] if type_ != "about:blank" else HTTPStatus(status).phrase.lower().replace(" ", "_")
+    code = (
+        type_.rsplit("/", 1)[-1]
+        if type_ != "about:blank"
+        else HTTPStatus(status).phrase.lower().replace(" ", "_")
+    )
     body = {"error": {"message": message, "type": kind, "param": None, "code": code}}
     return JSONResponse(body, status_code=status)
 
 
 async def dossier_error(request: Request, exc: DossierError) -> JSONResponse:
-    if exc.status >= 500:  # an LLM's failure: what the endpoint said (masked), which clients never see
-        logger.error("%s: %s", exc.title, exc.cause if isinstance(exc, LLMFailedError) else exc.detail)
+    if (
+        exc.status >= 500
+    ):  # an LLM's failure: what the endpoint said (masked), which clients never see
+        logger.error(
+            "%s: %s", exc.title, exc.cause if isinstance(exc, LLMFailedError) else exc.detail
+        )
     response = problem(exc.status, exc.title, exc.detail, request.url.path, exc.type)
     response.headers.update(exc.headers)  # e.g. Retry-After
     return response
@@ -54,7 +62,9 @@ async def validation_error(request: Request, exc: RequestValidationError) -> JSO
     first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
     where = ".".join(str(part) for part in first["loc"] if part != "body") or "request"
     detail = f"{where}: {first['msg']}"
-    return problem(422, "Invalid request", detail, request.url.path, "/problems/invalid-request", errors=errors)
+    return problem(
+        422, "Invalid request", detail, request.url.path, "/problems/invalid-request", errors=errors
+    )
 
 
 async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -68,7 +78,12 @@ async def http_error(request: Request, exc: StarletteHTTPException) -> JSONRespo
 
 async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     logger.exception("unhandled error on %s", request.url.path)
-    return problem(500, "Internal error", "Dossier failed to handle this request; the server log has the details.", request.url.path)
+    return problem(
+        500,
+        "Internal error",
+        "Dossier failed to handle this request; the server log has the details.",
+        request.url.path,
+    )
 
 
 async def index_changed(request: Request, exc: ChromaNotFoundError) -> JSONResponse:

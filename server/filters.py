@@ -31,11 +31,21 @@ class SearchFilters:
         if self.source:
             conditions.append((index.SOURCE, FilterOperator.EQ, self.source))
         if self.published_from:
-            conditions.append((index.PUBLISHED_ON, FilterOperator.GTE, date_number(self.published_from.isoformat())))
+            conditions.append(
+                (
+                    index.PUBLISHED_ON,
+                    FilterOperator.GTE,
+                    date_number(self.published_from.isoformat()),
+                )
+            )
         if self.published_to:
-            conditions.append((index.PUBLISHED_ON, FilterOperator.LTE, date_number(self.published_to.isoformat())))
+            conditions.append(
+                (index.PUBLISHED_ON, FilterOperator.LTE, date_number(self.published_to.isoformat()))
+            )
         if self.published_from or self.published_to:
-            conditions.append((index.PUBLISHED_ON, FilterOperator.GT, 0))  # unknown dates are stored as 0
+            conditions.append(
+                (index.PUBLISHED_ON, FilterOperator.GT, 0)
+            )  # unknown dates are stored as 0
         return conditions
 
     def metadata_filters(self) -> MetadataFilters | None:
@@ -43,14 +53,21 @@ class SearchFilters:
         if not self.active:
             return None
         return MetadataFilters(
-            filters=[MetadataFilter(key=key, operator=op, value=value) for key, op, value in self._conditions()]
+            filters=[
+                MetadataFilter(key=key, operator=op, value=value)
+                for key, op, value in self._conditions()
+            ]
         )
 
     def mask(self, table: PassageTable) -> np.ndarray | None:
         """The same filters over the BM25 index's passages: True where a passage may be returned."""
         if not self.active:
             return None
-        columns = {index.DOC_ID: table.doc_ids, index.SOURCE: table.sources, index.PUBLISHED_ON: table.published_on}
+        columns = {
+            index.DOC_ID: table.doc_ids,
+            index.SOURCE: table.sources,
+            index.PUBLISHED_ON: table.published_on,
+        }
         keep = np.ones(len(table.ids), dtype=bool)
         for key, op, value in self._conditions():
             column = columns[key]

@@ -104,7 +104,11 @@ class LLMClient:
 
     def empty_answer(self) -> LLMFailedError:
         where = redacted_url(self.settings.llm_base_url)
-        return LLMFailedError("empty answer", f"The language model at {where} returned an empty answer.", request_id.get())
+        return LLMFailedError(
+            "empty answer",
+            f"The language model at {where} returned an empty answer.",
+            request_id.get(),
+        )
 
     def failure(self, exc: Exception) -> LLMFailedError:
         """The kind of failure for API clients; the endpoint's words, masked, for the log."""
@@ -118,7 +122,9 @@ class LLMClient:
             cause = f"Cannot reach the language model at {where}: {exc.__cause__ or exc}."
         elif isinstance(exc, openai.APIStatusError):
             kind = f"HTTP {exc.status_code}"
-            cause = f"The language model at {where} answered with HTTP {exc.status_code}: {exc.message}"
+            cause = (
+                f"The language model at {where} answered with HTTP {exc.status_code}: {exc.message}"
+            )
         else:
             cause = (
                 f"The language model at {where} returned something that is not a chat completion "

@@ -32,7 +32,9 @@ class Quote:
 
 @dataclass(frozen=True)
 class LLMAnswer:
-    text: str  # the answer as shown: invalid markers removed, unsupported sentences dropped if asked
+    text: (
+        str  # the answer as shown: invalid markers removed, unsupported sentences dropped if asked
+    )
     abstained: bool
     verdicts: list[Verdict]
     quotes: list[Quote]  # one per cited passage, in passage order
@@ -42,7 +44,10 @@ class LLMAnswer:
 
 def passage_block(number: int, passage: Passage) -> str:
     return render(
-        "passage", number=number, title=passage.title, published=passage.published_at or "date unknown",
+        "passage",
+        number=number,
+        title=passage.title,
+        published=passage.published_at or "date unknown",
         text=passage.text,
     )
 
@@ -63,23 +68,32 @@ def answer_messages(question: str, sources: list[Passage], max_sentences: int) -
     return [
         ChatMessage(
             role=MessageRole.SYSTEM,
-            content=render("answer_system", passage_count=len(sources), max_sentences=max_sentences),
+            content=render(
+                "answer_system", passage_count=len(sources), max_sentences=max_sentences
+            ),
         ),
-        ChatMessage(role=MessageRole.USER, content=render("answer_user", passages=passages, question=question)),
+        ChatMessage(
+            role=MessageRole.USER,
+            content=render("answer_user", passages=passages, question=question),
+        ),
     ]
 
 
 class LLMAnswerer:
     """Builds the prompt and checks what the model wrote; the model is called by the service."""
 
-    def __init__(self, store: Store, sparse: SparseIndex, embedder: Embedder, settings: Settings) -> None:
+    def __init__(
+        self, store: Store, sparse: SparseIndex, embedder: Embedder, settings: Settings
+    ) -> None:
         self.store = store
         self.sparse = sparse  # its IDF weighs each claim's key terms
         self.embedder = embedder
         self.settings = settings.llm
         self.max_sentences = settings.answering.max_list_sentences
 
-    def prompt(self, question: str, passages: list[Passage]) -> tuple[list[Passage], list[ChatMessage]]:
+    def prompt(
+        self, question: str, passages: list[Passage]
+    ) -> tuple[list[Passage], list[ChatMessage]]:
         sources = within_budget(passages, self.settings.llm_context_tokens)
         return sources, answer_messages(question, sources, self.max_sentences)
 
@@ -97,7 +111,9 @@ class LLMAnswerer:
         )
         kept = [v for v in verdicts if v.supported or self.settings.unsupported_claims == "flag"]
         shown = rebuild(text, verdicts, kept)
-        return LLMAnswer(shown, False, verdicts, quotes_of(kept), invalid, bool(verdicts) and not kept)
+        return LLMAnswer(
+            shown, False, verdicts, quotes_of(kept), invalid, bool(verdicts) and not kept
+        )
 
 
 def rebuild(text: str, verdicts: list[Verdict], kept: list[Verdict]) -> str:

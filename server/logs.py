@@ -18,12 +18,18 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 
 MASK = "***"
-_SECRET_QUERY_KEYS = re.compile(r"key|token|secret|password|passwd|signature|sig|auth", re.IGNORECASE)
+_SECRET_QUERY_KEYS = re.compile(
+    r"key|token|secret|password|passwd|signature|sig|auth", re.IGNORECASE
+)
 _PATTERNS = (
-    (re.compile(r"(\b[a-z][a-z0-9+.-]*://)[^/\s@]+@", re.IGNORECASE), rf"\1{MASK}@"),  # user:pass@host
+    (
+        re.compile(r"(\b[a-z][a-z0-9+.-]*://)[^/\s@]+@", re.IGNORECASE),
+        rf"\1{MASK}@",
+    ),  # user:pass@host
     (
         re.compile(
-            r"([?&][\w.-]*(?:key|token|secret|password|passwd|signature|sig|auth)[\w.-]*=)[^&\s#\"']+", re.IGNORECASE
+            r"([?&][\w.-]*(?:key|token|secret|password|passwd|signature|sig|auth)[\w.-]*=)[^&\s#\"']+",
+            re.IGNORECASE,
         ),
         rf"\1{MASK}",
     ),
@@ -67,7 +73,9 @@ def redacted_url(url: str) -> str:
     query = parts.query
     if query:
         pairs = parse_qsl(query, keep_blank_values=True)
-        query = urlencode([(k, MASK if _SECRET_QUERY_KEYS.search(k) else v) for k, v in pairs], safe="*")
+        query = urlencode(
+            [(k, MASK if _SECRET_QUERY_KEYS.search(k) else v) for k, v in pairs], safe="*"
+        )
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 
@@ -108,14 +116,18 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
-def configure_logging(level: str = "INFO", log_format: str = "text", stream: TextIO | None = None) -> None:
+def configure_logging(
+    level: str = "INFO", log_format: str = "text", stream: TextIO | None = None
+) -> None:
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.addFilter(RequestIdFilter())
     handler.addFilter(MaskSecretsFilter())
     if log_format == "json":
         handler.setFormatter(JsonFormatter())
     else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"))
+        handler.setFormatter(
+            logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s")
+        )
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

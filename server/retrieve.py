@@ -38,7 +38,9 @@ class Passage:
     start_char: int
     end_char: int
     score: float  # the fused score: higher is better, comparable within one result list only
-    dense_score: float | None = None  # cosine similarity to the question, when dense search found it
+    dense_score: float | None = (
+        None  # cosine similarity to the question, when dense search found it
+    )
     sparse_score: float | None = None  # BM25 score, when keyword search found it
     sentences: range = range(0)  # indices of the document's sentences this passage holds
 
@@ -81,12 +83,16 @@ class DenseRetriever:
     """Passages by cosine similarity of MiniLM embeddings."""
 
     def __init__(self, store: Store, embedder: Embedder) -> None:
-        self._index = VectorStoreIndex.from_vector_store(store.vector_store, embed_model=embedder.llama_embedding)
+        self._index = VectorStoreIndex.from_vector_store(
+            store.vector_store, embed_model=embedder.llama_embedding
+        )
 
     def retrieve(
         self, question: str, query_embedding: list[float], top_k: int, filters: SearchFilters
     ) -> list[Passage]:
-        retriever = self._index.as_retriever(similarity_top_k=top_k, filters=filters.metadata_filters())
+        retriever = self._index.as_retriever(
+            similarity_top_k=top_k, filters=filters.metadata_filters()
+        )
         results = retriever.retrieve(QueryBundle(query_str=question, embedding=query_embedding))
         passages = []
         for result in results:
@@ -108,11 +114,14 @@ class SparseRetriever:
         return [(self.sparse.table.ids[position], score) for position, score in found]
 
     def passages(self, hits: list[tuple[str, float]]) -> list[Passage]:
-        nodes = {node.node_id: node for node in self.store.passages([chunk_id for chunk_id, _ in hits])}
+        nodes = {
+            node.node_id: node for node in self.store.passages([chunk_id for chunk_id, _ in hits])
+        }
         return [
             with_score(to_passage(nodes[chunk_id], sparse_score=round(score, 4)), score)
             for chunk_id, score in hits
-            if chunk_id in nodes  # only a passage deleted since the BM25 index was loaded is missing
+            if chunk_id
+            in nodes  # only a passage deleted since the BM25 index was loaded is missing
         ]
 
     def retrieve(
@@ -124,7 +133,9 @@ class SparseRetriever:
 class HybridRetriever:
     """Dense and BM25 rankings fused by reciprocal rank, near-duplicates removed."""
 
-    def __init__(self, dense: DenseRetriever, sparse: SparseRetriever, settings: RetrievalSettings) -> None:
+    def __init__(
+        self, dense: DenseRetriever, sparse: SparseRetriever, settings: RetrievalSettings
+    ) -> None:
         self.dense = dense
         self.sparse = sparse
         self.settings = settings
@@ -136,15 +147,23 @@ class HybridRetriever:
         dense = self.dense.retrieve(question, query_embedding, pool, filters)
         sparse = self.sparse.hits(question, pool, filters)
         found = {passage.chunk_id: passage for passage in dense}
-        order = reciprocal_rank_fusion([[p.chunk_id for p in dense], [chunk_id for chunk_id, _ in sparse]], self.settings.rrf_k)
+        order = reciprocal_rank_fusion(
+            [[p.chunk_id for p in dense], [chunk_id for chunk_id, _ in sparse]], self.settings.rrf_k
+        )
         # Read from Chroma only the keyword hits that can still make the cut (dense search
         # returned its passages' text already); twice top_k leaves room for dropped copies.
         wanted = [chunk_id for chunk_id, _ in order[: 2 * top_k]]
         sparse_scores = dict(sparse)
-        missing = [(chunk_id, sparse_scores[chunk_id]) for chunk_id in wanted if chunk_id not in found]
+        missing = [
+            (chunk_id, sparse_scores[chunk_id]) for chunk_id in wanted if chunk_id not in found
+        ]
         found.update((p.chunk_id, p) for p in self.sparse.passages(missing))
         fused = [
-            replace(found[chunk_id], score=round(score, 6), sparse_score=_rounded(sparse_scores.get(chunk_id)))
+            replace(
+                found[chunk_id],
+                score=round(score, 6),
+                sparse_score=_rounded(sparse_scores.get(chunk_id)),
+            )
             for chunk_id, score in order[: 2 * top_k]
             if chunk_id in found
         ]
@@ -154,14 +173,18 @@ class HybridRetriever:
 class DeduplicatingRetriever:
     """One search alone (dense or BM25), with near-duplicates removed like the hybrid's."""
 
-    def __init__(self, inner: DenseRetriever | SparseRetriever, settings: RetrievalSettings) -> None:
+    def __init__(
+        self, inner: DenseRetriever | SparseRetriever, settings: RetrievalSettings
+    ) -> None:
         self.inner = inner
         self.settings = settings
 
     def retrieve(
         self, question: str, query_embedding: list[float], top_k: int, filters: SearchFilters
     ) -> list[Passage]:
-        found = self.inner.retrieve(question, query_embedding, max(top_k, self.settings.candidates), filters)
+        found = self.inner.retrieve(
+            question, query_embedding, max(top_k, self.settings.candidates), filters
+        )
         return without_near_duplicates(found, self.settings.duplicate_similarity)[:top_k]
 
 
@@ -193,7 +216,8 @@ def without_near_duplicates(passages: list[Passage], threshold: float) -> list[P
     for passage in passages:
         triples = word_triples(passage.text)
         if not any(
-            other.doc_id != passage.doc_id and shared_share(triples, seen) >= threshold for other, seen in kept
+            other.doc_id != passage.doc_id and shared_share(triples, seen) >= threshold
+            for other, seen in kept
         ):
             kept.append((passage, triples))
     return [passage for passage, _ in kept]
@@ -204,7 +228,9 @@ def shared_share(own: set, other: set) -> float:
     return len(own & other) / len(own) if own else 0.0
 
 
-def make_retriever(store: Store, embedder: Embedder, sparse: SparseIndex, settings: RetrievalSettings) -> Retriever:
+def make_retriever(
+    store: Store, embedder: Embedder, sparse: SparseIndex, settings: RetrievalSettings
+) -> Retriever:
     dense = DenseRetriever(store, embedder)
     keyword = SparseRetriever(store, sparse)
     if settings.retrieval_mode == "dense":

@@ -31,9 +31,15 @@ class Filters(BaseModel):
     doc_ids: list[CleanText] = Field(
         default_factory=list, description="Only these documents (at most DOSSIER_MAX_FILTER_IDS)."
     )
-    source: CleanText | None = Field(None, description="Only articles from this source (exact match).")
-    published_from: date | None = Field(None, description="Only articles published on or after this date.")
-    published_to: date | None = Field(None, description="Only articles published on or before this date.")
+    source: CleanText | None = Field(
+        None, description="Only articles from this source (exact match)."
+    )
+    published_from: date | None = Field(
+        None, description="Only articles published on or after this date."
+    )
+    published_to: date | None = Field(
+        None, description="Only articles published on or before this date."
+    )
 
     @model_validator(mode="after")
     def range_in_order(self) -> "Filters":
@@ -42,12 +48,19 @@ class Filters(BaseModel):
         return self
 
     def to_search_filters(self) -> SearchFilters:
-        return SearchFilters(tuple(self.doc_ids), self.source or None, self.published_from, self.published_to)
+        return SearchFilters(
+            tuple(self.doc_ids), self.source or None, self.published_from, self.published_to
+        )
 
 
 class AskRequest(BaseModel):
-    question: CleanText = Field(description="The question, in plain language.", examples=["What did Motegi brief Jaishankar on?"])
-    top_k: int | None = Field(None, ge=1, le=50, description="Passages to retrieve; default from settings.")
+    question: CleanText = Field(
+        description="The question, in plain language.",
+        examples=["What did Motegi brief Jaishankar on?"],
+    )
+    top_k: int | None = Field(
+        None, ge=1, le=50, description="Passages to retrieve; default from settings."
+    )
     filters: Filters = Field(
         default_factory=Filters,
         description="Restrict the sources; articles without a known date never match a date range.",
@@ -79,7 +92,9 @@ class Citation(BaseModel):
 
 
 class ShortAnswer(BaseModel):
-    text: str = Field(description="Exactly `text[start_char:end_char]` of the cited document's text.")
+    text: str = Field(
+        description="Exactly `text[start_char:end_char]` of the cited document's text."
+    )
     citation_id: int = Field(description="The citation whose quote holds it.")
     start_char: int
     end_char: int
@@ -88,10 +103,14 @@ class ShortAnswer(BaseModel):
 class CheckedSentence(BaseModel):
     text: str = Field(description="The sentence as the answer shows it, markers included.")
     citations: list[int] = Field(description="The `[n]` it cites that name a source.")
-    supported: bool = Field(description="Whether a sentence of a cited source backs it (the support check).")
+    supported: bool = Field(
+        description="Whether a sentence of a cited source backs it (the support check)."
+    )
     support: float = Field(description="Support of its best quote, 0 to 1; 1 for a verbatim quote.")
     reason: str | None = Field(description="Why it is not supported, in one or two sentences.")
-    quote: Citation | None = Field(description="The sentence of the cited sources that backs it best.")
+    quote: Citation | None = Field(
+        description="The sentence of the cited sources that backs it best."
+    )
 
 
 class AskResponse(BaseModel):
@@ -104,12 +123,16 @@ class AskResponse(BaseModel):
         "failure and the request id; the endpoint's own error is only in the server log)."
     )
     citations: list[Citation]
-    sentences: list[CheckedSentence] = Field(description="Each sentence of the answer with its verdict.")
+    sentences: list[CheckedSentence] = Field(
+        description="Each sentence of the answer with its verdict."
+    )
     unsupported: list[CheckedSentence] = Field(
         description="The sentences no cited source backs (shown flagged, or dropped from `answer` when "
         "DOSSIER_UNSUPPORTED_CLAIMS=drop)."
     )
-    invalid_markers: list[int] = Field(description="`[n]` markers the LLM wrote that name no source; removed.")
+    invalid_markers: list[int] = Field(
+        description="`[n]` markers the LLM wrote that name no source; removed."
+    )
     evidence_score: float = Field(
         description="Probability, from the learned scorer, that the best premise-backed sentence answers the "
         "question; below the abstention threshold the answer abstains."
@@ -117,10 +140,11 @@ class AskResponse(BaseModel):
     abstention_reason: str | None = Field(
         None,
         description="When it abstains: why, in one sentence (the element of the question the sources do not "
-        "back, e.g. \"The sources do not mention Mumbai.\"). `citations` then holds the closest evidence.",
+        'back, e.g. "The sources do not mention Mumbai."). `citations` then holds the closest evidence.',
     )
     short_answer: ShortAnswer | None = Field(
-        None, description="For a one-fact question (who, which, when, how many, how long, where): the span of "
+        None,
+        description="For a one-fact question (who, which, when, how many, how long, where): the span of "
         "the cited sentence that answers it.",
     )
     timings_ms: dict[str, float]
@@ -129,7 +153,7 @@ class AskResponse(BaseModel):
 class ChatMessage(BaseModel):
     role: Literal["system", "user", "assistant", "developer", "tool"]
     content: str | list[dict] | None = Field(
-        None, description="Text, or OpenAI content parts (`{\"type\": \"text\", \"text\": ...}`)."
+        None, description='Text, or OpenAI content parts (`{"type": "text", "text": ...}`).'
     )
 
     @field_validator("content")
@@ -141,7 +165,9 @@ class ChatMessage(BaseModel):
 
     def text(self) -> str:
         if isinstance(self.content, list):
-            return " ".join(str(part.get("text", "")) for part in self.content if part.get("type") == "text")
+            return " ".join(
+                str(part.get("text", "")) for part in self.content if part.get("type") == "text"
+            )
         return self.content or ""
 
 
@@ -163,7 +189,9 @@ class ChatRequest(BaseModel):
         "DOSSIER_MAX_CHAT_MESSAGES messages and DOSSIER_MAX_CHAT_CHARS characters).",
     )
     stream: bool = Field(False, description="Stream Server-Sent Events instead of one JSON body.")
-    top_k: int | None = Field(None, ge=1, le=50, description="Passages to retrieve; default from settings.")
+    top_k: int | None = Field(
+        None, ge=1, le=50, description="Passages to retrieve; default from settings."
+    )
     filters: Filters = Field(default_factory=Filters)
 
 
@@ -183,7 +211,9 @@ class Passage(BaseModel):
     start_char: int
     end_char: int
     score: float = Field(description="Fused rank score (reciprocal rank fusion): higher is better.")
-    dense_score: float | None = Field(description="Cosine similarity to the query, when embedding search found it.")
+    dense_score: float | None = Field(
+        description="Cosine similarity to the query, when embedding search found it."
+    )
     sparse_score: float | None = Field(description="BM25 score, when keyword search found it.")
 
 
@@ -199,7 +229,9 @@ class HistoryEvent(BaseModel):
     )
     route: str = Field(description="How: `cli ingest` or `upload`.")
     at: str = Field(description="When, ISO 8601 (UTC).")
-    by: str = Field(description="Who: the API key's fingerprint, `anonymous`, or the user who ran the command.")
+    by: str = Field(
+        description="Who: the API key's fingerprint, `anonymous`, or the user who ran the command."
+    )
 
 
 class DocumentSummary(BaseModel):
@@ -218,9 +250,12 @@ class DocumentSummary(BaseModel):
         "a deletion remove it, without replace=true); `upload`: uploaded through the API."
     )
     origin_folder: str | None = Field(
-        None, description="For `folder`: the folder it was ingested from (relative to the server's folder)."
+        None,
+        description="For `folder`: the folder it was ingested from (relative to the server's folder).",
     )
-    history: list[HistoryEvent] = Field(default_factory=list, description="How it came to be, oldest first.")
+    history: list[HistoryEvent] = Field(
+        default_factory=list, description="How it came to be, oldest first."
+    )
 
 
 class DocumentDetail(DocumentSummary):
@@ -238,12 +273,18 @@ class SkippedFile(BaseModel):
 
 
 class IngestSummary(BaseModel):
-    summary: str = Field(description="One line: how many added, updated, unchanged, removed and skipped.")
+    summary: str = Field(
+        description="One line: how many added, updated, unchanged, removed and skipped."
+    )
     added: list[str] = Field(description="Ids of documents new to the index.")
     updated: list[str] = Field(description="Ids of documents whose text changed.")
-    unchanged: list[str] = Field(description="Ids of documents already in the index with this text.")
+    unchanged: list[str] = Field(
+        description="Ids of documents already in the index with this text."
+    )
     skipped: list[SkippedFile] = Field(description="What could not be ingested, and why.")
-    documents: list[DocumentSummary] = Field(description="The documents the upload holds, as now indexed.")
+    documents: list[DocumentSummary] = Field(
+        description="The documents the upload holds, as now indexed."
+    )
     seconds: float
 
 
@@ -272,7 +313,9 @@ class JobAccepted(BaseModel):
     job: JobState
 
 
-def document_summary(record, model: type[DocumentSummary] = DocumentSummary, **extra) -> DocumentSummary:
+def document_summary(
+    record, model: type[DocumentSummary] = DocumentSummary, **extra
+) -> DocumentSummary:
     """The API's view of a stored DocumentRecord: no server path, only a folder it came from."""
     folder = None
     if record.origin == "folder":

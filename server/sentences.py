@@ -41,7 +41,9 @@ def sentences_of(passages: list[Passage], store: Store) -> list[Sentence]:
 def sentences_of_each(passages: list[Passage], store: Store) -> list[list[Sentence]]:
     """All the sentences of each passage, overlaps included: what a citation of it may quote."""
     ids = [[index.sentence_id(p.doc_id, number) for number in p.sentences] for p in passages]
-    found = store.sentences(list(dict.fromkeys(sentence_id for group in ids for sentence_id in group)))
+    found = store.sentences(
+        list(dict.fromkeys(sentence_id for group in ids for sentence_id in group))
+    )
     return [
         [
             Sentence(passage.doc_id, start, end, text, vector, passage, rank)

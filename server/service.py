@@ -59,8 +59,16 @@ class Citation:
     def of(cls, number: int, sentence: Sentence, support: float) -> "Citation":
         passage = sentence.passage
         return cls(
-            number, sentence.doc_id, passage.title, passage.url, passage.published_at, passage.chunk_id,
-            sentence.text, sentence.start, sentence.end, support,
+            number,
+            sentence.doc_id,
+            passage.title,
+            passage.url,
+            passage.published_at,
+            passage.chunk_id,
+            sentence.text,
+            sentence.start,
+            sentence.end,
+            support,
         )
 
 
@@ -87,9 +95,13 @@ class AskResult:
     timings_ms: dict[str, float] = field(default_factory=dict)
     question: str = ""
     sentences: list[CheckedSentence] = field(default_factory=list)
-    invalid_markers: list[int] = field(default_factory=list)  # [n] the LLM wrote that name no passage
+    invalid_markers: list[int] = field(
+        default_factory=list
+    )  # [n] the LLM wrote that name no passage
     fallback: str | None = None  # why the LLM's answer was replaced by the extractive one
-    abstention_reason: str | None = None  # abstained: which element of the question the sources lack
+    abstention_reason: str | None = (
+        None  # abstained: which element of the question the sources lack
+    )
     short_answer: ShortAnswer | None = None  # one-fact questions: the answering span of citation 1
 
     @property
@@ -156,7 +168,12 @@ class QueryService:
     """Answers questions over an opened index; one instance per process."""
 
     def __init__(
-        self, settings: Settings, store: Store, embedder: Embedder, sparse: SparseIndex, llm: LLMClient | None
+        self,
+        settings: Settings,
+        store: Store,
+        embedder: Embedder,
+        sparse: SparseIndex,
+        llm: LLMClient | None,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -180,7 +197,9 @@ class QueryService:
             try:
                 question.encode("utf-8")
             except UnicodeEncodeError:
-                raise InvalidQuestionError("The question is not valid Unicode (it holds a lone surrogate).") from None
+                raise InvalidQuestionError(
+                    "The question is not valid Unicode (it holds a lone surrogate)."
+                ) from None
         limit = self.settings.answering.max_question_chars
         if len(question) > limit:
             raise InvalidQuestionError(
@@ -196,7 +215,9 @@ class QueryService:
             )
         return filters or SearchFilters()
 
-    def search(self, query: str, top_k: int | None = None, filters: SearchFilters | None = None) -> SearchResult:
+    def search(
+        self, query: str, top_k: int | None = None, filters: SearchFilters | None = None
+    ) -> SearchResult:
         query = self.check_question(query)
         filters = self.check_filters(filters)
         timer = Timer()
@@ -208,7 +229,9 @@ class QueryService:
         logger.info("search: %d passages %s", len(passages), [p.chunk_id for p in passages])
         return SearchResult(passages, timer.done())
 
-    def ask(self, question: str, top_k: int | None = None, filters: SearchFilters | None = None) -> AskResult:
+    def ask(
+        self, question: str, top_k: int | None = None, filters: SearchFilters | None = None
+    ) -> AskResult:
         """The configured answerer's answer; with an LLM that fails, the extractive one (or raise, strict)."""
         draft = self.draft(question, top_k, filters)
         if not draft.asks_llm:
@@ -220,7 +243,9 @@ class QueryService:
         draft.timer.lap("generate")
         return self.llm_result(draft, text)
 
-    def draft(self, question: str, top_k: int | None = None, filters: SearchFilters | None = None) -> Draft:
+    def draft(
+        self, question: str, top_k: int | None = None, filters: SearchFilters | None = None
+    ) -> Draft:
         """Retrieve, find the evidence, and (with an LLM, when the evidence suffices) write the prompt."""
         question = self.check_question(question)
         filters = self.check_filters(filters)
@@ -235,21 +260,38 @@ class QueryService:
         extractive = self.extractive.answer(question, embedding, candidates)
         timer.lap("answer" if self.llm is None else "evidence")
         sources, messages = [], []
-        if self.llm is not None and not extractive.abstained:  # too little evidence: no LLM can fix that
+        if (
+            self.llm is not None and not extractive.abstained
+        ):  # too little evidence: no LLM can fix that
             sources, messages = self.llm_answerer.prompt(question, passages)
         return Draft(question, timer, passages, extractive, sources, messages)
 
     def extractive_result(self, draft: Draft, fallback: str | None = None) -> AskResult:
         answer = draft.extractive
         citations = [
-            Citation.of(number, e.sentence, e.score) for number, e in enumerate(answer.evidence, start=1)
+            Citation.of(number, e.sentence, e.score)
+            for number, e in enumerate(answer.evidence, start=1)
         ]
         # Verbatim quotes; an abstention's citation is the closest evidence, which answers nothing.
-        sentences = [] if answer.abstained else [CheckedSentence(c.quote, [c.id], True, 1.0, None, c) for c in citations]
+        sentences = (
+            []
+            if answer.abstained
+            else [CheckedSentence(c.quote, [c.id], True, 1.0, None, c) for c in citations]
+        )
         result = AskResult(
-            answer.text, answer.abstained, citations, draft.passages,
-            self.extractive.name, answer.best_score, draft.timer.done(),
-            draft.question, sentences, [], fallback, answer.abstention_reason, answer.short_answer,
+            answer.text,
+            answer.abstained,
+            citations,
+            draft.passages,
+            self.extractive.name,
+            answer.best_score,
+            draft.timer.done(),
+            draft.question,
+            sentences,
+            [],
+            fallback,
+            answer.abstention_reason,
+            answer.short_answer,
         )
         self.log(result)
         return result
@@ -267,31 +309,52 @@ class QueryService:
         checked = self.llm_answerer.check(text, draft.sources)
         draft.timer.lap("verify")
         if checked.nothing_supported:
-            reason = "No sentence of the language model's answer was supported by the passage it cites."
+            reason = (
+                "No sentence of the language model's answer was supported by the passage it cites."
+            )
             logger.warning("%s Answering extractively.", reason)
             metrics.observe_fallback("nothing_supported")
             return self.extractive_result(draft, fallback=reason)
         citations = {q.number: Citation.of(q.number, q.sentence, q.support) for q in checked.quotes}
         sentences = [
             CheckedSentence(
-                v.claim.shown(), v.claim.cited, v.supported, v.support, v.reason,
+                v.claim.shown(),
+                v.claim.cited,
+                v.supported,
+                v.support,
+                v.reason,
                 Citation.of(v.quote_citation, v.quote, v.support) if v.quote else None,
             )
             for v in checked.verdicts
         ]
         result = AskResult(
-            checked.text, checked.abstained, list(citations.values()), draft.passages, self.answerer_name,
-            draft.extractive.best_score, draft.timer.done(), draft.question, sentences, checked.invalid_markers,
+            checked.text,
+            checked.abstained,
+            list(citations.values()),
+            draft.passages,
+            self.answerer_name,
+            draft.extractive.best_score,
+            draft.timer.done(),
+            draft.question,
+            sentences,
+            checked.invalid_markers,
         )
         self.log(result)
         return result
 
     def log(self, result: AskResult) -> None:
-        metrics.observe_answer(result.answerer, result.abstained, result.abstention_reason, result.timings_ms)
+        metrics.observe_answer(
+            result.answerer, result.abstained, result.abstention_reason, result.timings_ms
+        )
         logger.info(
             "ask: answerer=%s abstained=%s best=%.3f passages=%s cited=%s unsupported=%d invalid=%s %.0fms",
-            result.answerer, result.abstained, result.evidence_score, [p.chunk_id for p in result.passages],
-            [c.chunk_id for c in result.citations], len(result.unsupported), result.invalid_markers,
+            result.answerer,
+            result.abstained,
+            result.evidence_score,
+            [p.chunk_id for p in result.passages],
+            [c.chunk_id for c in result.citations],
+            len(result.unsupported),
+            result.invalid_markers,
             result.timings_ms["total"],
         )
 
@@ -369,7 +432,9 @@ class IndexHandle:
 
     def ingest(self, paths: list[Path], provenance: Provenance | None = None) -> IngestReport:
         """Ingest files into the served index; the write lock is held only while writing."""
-        report = Ingestor(self.settings, self.embedder, writer=self).run(paths, provenance=provenance)
+        report = Ingestor(self.settings, self.embedder, writer=self).run(
+            paths, provenance=provenance
+        )
         metrics.observe_ingest(report)
         return report
 
@@ -382,7 +447,9 @@ class IndexHandle:
         except IndexNotFoundError:
             pass  # nothing ingested yet: the removal itself says the document does not exist
         else:
-            check_removable(record, replace)  # refused at once, not after waiting for the write lock
+            check_removable(
+                record, replace
+            )  # refused at once, not after waiting for the write lock
         return Ingestor(self.settings, self.embedder, writer=self).remove(doc_id, replace=replace)
 
     @contextmanager
@@ -401,7 +468,11 @@ class IndexHandle:
         """Answer from what was written: at once when the run is done, with its BM25 index."""
         generation = read_generation(self.settings.store)
         service = self._service
-        if session.sparse is None and service is not None and session.store.client is service.store.client:
+        if (
+            session.sparse is None
+            and service is not None
+            and session.store.client is service.store.client
+        ):
             self._generation = generation  # the open client sees the write; BM25 follows at the end
             return
         try:
@@ -424,10 +495,17 @@ class IndexHandle:
                 logger.info("connecting to the Chroma server again")
             else:
                 logger.info("index changed on disk: reopening it")
-            retired, self._service = self._service, None  # new readers wait for the reopen (self._lock)
+            retired, self._service = (
+                self._service,
+                None,
+            )  # new readers wait for the reopen (self._lock)
             with self._readers_changed:
-                if not self._readers_changed.wait_for(lambda: self._readers == 0, self.READERS_TIMEOUT):
-                    logger.warning("closing the index under %d requests still reading it", self._readers)
+                if not self._readers_changed.wait_for(
+                    lambda: self._readers == 0, self.READERS_TIMEOUT
+                ):
+                    logger.warning(
+                        "closing the index under %d requests still reading it", self._readers
+                    )
             retired.store.close()  # an embedded client must close before the next opens afresh
         store = Store.connect(self.settings.store)
         try:

@@ -38,7 +38,9 @@ _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 
 def content_words(text: str) -> list[str]:
     """The words of a text that carry its meaning, as written and in order, each once."""
-    return list(dict.fromkeys(word for word in _WORD.findall(text) if word.lower() not in _STOPWORDS))
+    return list(
+        dict.fromkeys(word for word in _WORD.findall(text) if word.lower() not in _STOPWORDS)
+    )
 
 
 def key_terms(text: str) -> set[str]:
@@ -50,7 +52,9 @@ def numbers_in(text: str) -> set[str]:
     return {number.replace(",", "") for number in _NUMBER.findall(text)}
 
 
-def term_coverage(terms: set[str], sentence_terms: set[str], weight: Callable[[str], float]) -> float:
+def term_coverage(
+    terms: set[str], sentence_terms: set[str], weight: Callable[[str], float]
+) -> float:
     """Weighted share of the text's key terms the sentence contains."""
     total = sum(weight(term) for term in terms)
     return sum(weight(term) for term in terms & sentence_terms) / total if total else 0.0
@@ -72,7 +76,10 @@ class SupportCheck:
     """Scores sentences against one text; build it once per text, then score any sentences."""
 
     def __init__(
-        self, text: str, vector: np.ndarray | list[float], term_weight: Callable[[str], float] = equal_weight
+        self,
+        text: str,
+        vector: np.ndarray | list[float],
+        term_weight: Callable[[str], float] = equal_weight,
     ) -> None:
         self.text = text
         self.vector = np.asarray(vector, dtype=np.float32)

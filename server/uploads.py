@@ -74,7 +74,11 @@ class SavedUpload:
 
 
 async def queue_upload(
-    files: list[UploadFile], index: IndexHandle, settings: Settings, jobs: JobQueue, provenance: Provenance
+    files: list[UploadFile],
+    index: IndexHandle,
+    settings: Settings,
+    jobs: JobQueue,
+    provenance: Provenance,
 ) -> Job:
     """Check the upload's limits, save its files, and queue the job that ingests them."""
     check_limits(files, settings)
@@ -101,7 +105,8 @@ def check_limits(files: list[UploadFile], settings: Settings) -> None:
     most = settings.server.max_upload_files
     if len(files) > most:
         raise UploadRefusedError(
-            f"{len(files)} files in one upload; the limit is {most} (DOSSIER_MAX_UPLOAD_FILES).", status=413
+            f"{len(files)} files in one upload; the limit is {most} (DOSSIER_MAX_UPLOAD_FILES).",
+            status=413,
         )
     longest = settings.server.max_filename_chars
     for upload in files:
@@ -114,7 +119,11 @@ def check_limits(files: list[UploadFile], settings: Settings) -> None:
 
 
 def ingest_saved(
-    saved: list[SavedUpload], rejected: list[Skipped], index: IndexHandle, settings: Settings, provenance: Provenance
+    saved: list[SavedUpload],
+    rejected: list[Skipped],
+    index: IndexHandle,
+    settings: Settings,
+    provenance: Provenance,
 ) -> dict:
     """The job: move the files into place, ingest them, keep only the files that hold a document.
 
@@ -173,8 +182,13 @@ def uploads_folder(settings: Settings) -> Path:
 
 def safe_filename(name: str | None) -> str:
     """The upload's own name (no folders) in characters safe on any file system."""
-    base = Path((name or "").replace("\\", "/")).name.lstrip(".")  # never hidden: ingest skips those
-    stem = _UNSAFE.sub("-", Path(base).stem)[:_MAX_STEM].strip("-.") or f"upload-{uuid.uuid4().hex[:8]}"
+    base = Path((name or "").replace("\\", "/")).name.lstrip(
+        "."
+    )  # never hidden: ingest skips those
+    stem = (
+        _UNSAFE.sub("-", Path(base).stem)[:_MAX_STEM].strip("-.")
+        or f"upload-{uuid.uuid4().hex[:8]}"
+    )
     suffix = _UNSAFE.sub("", Path(base).suffix).lower()[:16]
     return stem + suffix
 
@@ -215,20 +229,37 @@ def discard_superseded(before: dict[str, str], after: dict[str, str], folder: Pa
     still_used = set(after.values())
     for doc_id, old_source in before.items():
         old = Path(old_source)
-        if after.get(doc_id, old_source) != old_source and old_source not in still_used and old.parent == folder.resolve():
-            logger.info("deleting %s/%s: its document now comes from %s", UPLOADS, old.name, Path(after[doc_id]).name)
+        if (
+            after.get(doc_id, old_source) != old_source
+            and old_source not in still_used
+            and old.parent == folder.resolve()
+        ):
+            logger.info(
+                "deleting %s/%s: its document now comes from %s",
+                UPLOADS,
+                old.name,
+                Path(after[doc_id]).name,
+            )
             old.unlink(missing_ok=True)
 
 
 def shown_skips(skipped: list[Skipped], saved: list[SavedUpload], folder: Path) -> list[Skipped]:
     """Skip reasons naming the files as uploaded, never where the server keeps them."""
-    return [Skipped(shown(item.path, saved, folder), shown(item.reason, saved, folder)) for item in skipped]
+    return [
+        Skipped(shown(item.path, saved, folder), shown(item.reason, saved, folder))
+        for item in skipped
+    ]
 
 
 def shown(text: str, saved: list[SavedUpload], folder: Path) -> str:
     for upload in saved:
-        text = text.replace(str(upload.path.resolve()), upload.name).replace(str(upload.path), upload.name)
-    for prefix in {str(folder.resolve()), str(folder)}:  # files of earlier uploads: their names only
+        text = text.replace(str(upload.path.resolve()), upload.name).replace(
+            str(upload.path), upload.name
+        )
+    for prefix in {
+        str(folder.resolve()),
+        str(folder),
+    }:  # files of earlier uploads: their names only
         text = text.replace(prefix + os.sep, "")
     return text
 
@@ -251,10 +282,14 @@ def tidy_uploads(settings: Settings, index: IndexHandle) -> list[str]:
         if running_since(pid, hidden.stat().st_mtime):
             continue  # another worker's upload, in progress
         if hidden.suffix == BACKUP_SUFFIX:  # its job never finished: the upload failed
-            logger.warning("restoring %s/%s: the upload that replaced it did not finish", UPLOADS, name)
+            logger.warning(
+                "restoring %s/%s: the upload that replaced it did not finish", UPLOADS, name
+            )
             os.replace(hidden, folder / name)
         else:
-            logger.warning("deleting %s/%s: an upload the server did not finish", UPLOADS, hidden.name)
+            logger.warning(
+                "deleting %s/%s: an upload the server did not finish", UPLOADS, hidden.name
+            )
             hidden.unlink(missing_ok=True)
     try:
         with index.reading() as service:
@@ -265,12 +300,14 @@ def tidy_uploads(settings: Settings, index: IndexHandle) -> list[str]:
         logger.info("cannot check the uploads folder against the index: %s", exc.detail)
         return []
     orphans = [
-        path.name for path in sorted(folder.iterdir())
+        path.name
+        for path in sorted(folder.iterdir())
         if path.is_file() and not path.name.startswith(".") and str(path.resolve()) not in used
     ]
     for name in orphans:
         logger.warning(
-            "%s/%s holds no document (a server stopped mid-upload?): upload it again, or delete it", UPLOADS, name
+            "%s/%s holds no document (a server stopped mid-upload?): upload it again, or delete it",
+            UPLOADS,
+            name,
         )
     return orphans
-

@@ -77,9 +77,17 @@ def cli_env(data_dir: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def run_cli(*args: str, env: dict[str, str], cwd: Path | None = None) -> subprocess.CompletedProcess:
+def run_cli(
+    *args: str, env: dict[str, str], cwd: Path | None = None
+) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [str(DOSSIER), *args], check=False, env=env, cwd=cwd, capture_output=True, text=True, timeout=600
+        [str(DOSSIER), *args],
+        check=False,
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
 
 
@@ -170,7 +178,13 @@ def scripted_llm():
 
 def llm_settings(sample_settings: Settings, url: str, **llm) -> Settings:
     """The sample index, answered by the LLM at `url` (no retries, a short timeout)."""
-    options = {"answerer": "llm", "llm_base_url": url, "llm_model": "scripted", "llm_timeout": 3, "llm_retries": 0}
+    options = {
+        "answerer": "llm",
+        "llm_base_url": url,
+        "llm_model": "scripted",
+        "llm_timeout": 3,
+        "llm_retries": 0,
+    }
     return Settings(store=sample_settings.store, llm=LLMSettings(**options | llm))
 
 
@@ -178,8 +192,14 @@ def llm_settings(sample_settings: Settings, url: str, **llm) -> Settings:
 def llm_dossier(tmp_path_factory, cli_data_dir, scripted_llm) -> Iterator[ServerProcess]:
     """`dossier serve` answering with the scripted LLM, over a copy of the sample index."""
     env = {
-        "DOSSIER_ANSWERER": "llm", "DOSSIER_LLM_BASE_URL": scripted_llm.url, "DOSSIER_LLM_MODEL": "scripted",
-        "DOSSIER_LLM_TIMEOUT": "3", "DOSSIER_LLM_RETRIES": "0", "DOSSIER_LLM_API_KEY": "secret-key-never-logged",
+        "DOSSIER_ANSWERER": "llm",
+        "DOSSIER_LLM_BASE_URL": scripted_llm.url,
+        "DOSSIER_LLM_MODEL": "scripted",
+        "DOSSIER_LLM_TIMEOUT": "3",
+        "DOSSIER_LLM_RETRIES": "0",
+        "DOSSIER_LLM_API_KEY": "secret-key-never-logged",
     }
-    with serving(copy_of_sample_index(cli_data_dir, tmp_path_factory, "llm-serve"), **env) as process:
+    with serving(
+        copy_of_sample_index(cli_data_dir, tmp_path_factory, "llm-serve"), **env
+    ) as process:
         yield process

@@ -58,12 +58,14 @@ def completion(request: dict, reply: Reply) -> dict:
         "object": "chat.completion",
         "created": int(time.time()),
         "model": request.get("model", "scripted"),
-        "choices": [{
-            "index": 0,
-            "message": {"role": "assistant", "content": reply.content},
-            "logprobs": None,
-            "finish_reason": "stop",
-        }],
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": reply.content},
+                "logprobs": None,
+                "finish_reason": "stop",
+            }
+        ],
         "usage": usage(request, reply),
     }
 
@@ -280,14 +282,23 @@ class LlamaServer:
 
     def command(self) -> list[str]:
         return [
-            str(LLM_PYTHON), "-m", "llama_cpp.server",
-            "--model", str(self.model_path()),
-            "--model_alias", self.model,
-            "--host", "127.0.0.1",
-            "--port", str(self.port),
-            "--n_ctx", "4096",
-            "--n_threads", "2",
-            "--seed", "0",
+            str(LLM_PYTHON),
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(self.model_path()),
+            "--model_alias",
+            self.model,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--n_ctx",
+            "4096",
+            "--n_threads",
+            "2",
+            "--seed",
+            "0",
         ]
 
     def start(self) -> Self:

@@ -10,7 +10,10 @@ KNOWN_FACTS = [
     ("What did Motegi brief Jaishankar on?", "regional security environment"),
     ("How many highly skilled Indian AI professionals will Japan invite?", "500"),
     ("Which year will mark the 75th anniversary of Japan-India diplomatic relations?", "2027"),
-    ("What did Jaishankar give Motegi?", "bat signed by India’s national cricket team"),  # "give" ~ "gifted"
+    (
+        "What did Jaishankar give Motegi?",
+        "bat signed by India’s national cricket team",
+    ),  # "give" ~ "gifted"
 ]
 
 
@@ -57,13 +60,18 @@ def test_ask_abstains_when_sources_are_silent(service, question):
         ("What did the World Bank say about the visit?", "World Bank"),
     ],
 )
-def test_a_false_premise_abstains_with_its_reason_and_the_closest_evidence(service, question, reason):
+def test_a_false_premise_abstains_with_its_reason_and_the_closest_evidence(
+    service, question, reason
+):
     result = service.ask(question)
     assert result.abstained and result.answer == ABSTENTION
     assert reason in result.abstention_reason
     assert len(result.citations) == 1  # what the sources do say, to check the reason against
     citation = result.citations[0]
-    assert service.document(citation.doc_id)[1][citation.start_char : citation.end_char] == citation.quote
+    assert (
+        service.document(citation.doc_id)[1][citation.start_char : citation.end_char]
+        == citation.quote
+    )
 
 
 @pytest.mark.parametrize(
@@ -71,7 +79,10 @@ def test_a_false_premise_abstains_with_its_reason_and_the_closest_evidence(servi
     [
         ("How many highly skilled Indian AI professionals will Japan invite?", "500"),
         ("Where did Motegi pay floral tributes?", "Raj Ghat"),
-        ("How long did the one-on-one meeting between the foreign ministers last?", "over two hours"),
+        (
+            "How long did the one-on-one meeting between the foreign ministers last?",
+            "over two hours",
+        ),
     ],
 )
 def test_a_one_fact_question_gets_a_short_answer_at_exact_offsets(service, question, short):
@@ -80,7 +91,12 @@ def test_a_one_fact_question_gets_a_short_answer_at_exact_offsets(service, quest
     citation = next(c for c in result.citations if c.id == result.short_answer.citation_id)
     text = service.document(citation.doc_id)[1]
     assert text[result.short_answer.start_char : result.short_answer.end_char] == short
-    assert citation.start_char <= result.short_answer.start_char < result.short_answer.end_char <= citation.end_char
+    assert (
+        citation.start_char
+        <= result.short_answer.start_char
+        < result.short_answer.end_char
+        <= citation.end_char
+    )
 
 
 def test_search_ranks_passages_with_offsets(service):

@@ -25,7 +25,9 @@ def events(response: httpx.Response) -> list[tuple[str, dict]]:
 
 
 def stream_chat(url: str, messages: list[dict]) -> list[tuple[str, dict]]:
-    with httpx.stream("POST", url + "/v1/chat", json={"messages": messages, "stream": True}, timeout=60) as response:
+    with httpx.stream(
+        "POST", url + "/v1/chat", json={"messages": messages, "stream": True}, timeout=60
+    ) as response:
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/event-stream")
         return events(response)
@@ -43,7 +45,13 @@ def test_the_llm_stream_sends_sources_then_text_then_the_verification(llm_dossie
     assert set(names[2:-1]) == {"delta"} and len(names) > 10  # word by word, as produced
     question, sources, done = stream[0][1], stream[1][1], stream[-1][1]
     assert question == {"question": QUESTION, "original": QUESTION, "rewritten": False}
-    assert sources["answerer"] == "llm:scripted" and [s["id"] for s in sources["sources"]] == [1, 2, 3, 4, 5]
+    assert sources["answerer"] == "llm:scripted" and [s["id"] for s in sources["sources"]] == [
+        1,
+        2,
+        3,
+        4,
+        5,
+    ]
     streamed = "".join(data["text"] for name, data in stream if name == "delta")
     assert streamed == f"{SUPPORTED} It will also build a base on the Moon [2]."
     assert done["answer"] == streamed and done["answerer"] == "llm:scripted"
@@ -56,9 +64,18 @@ def test_the_llm_stream_sends_sources_then_text_then_the_verification(llm_dossie
 def test_a_follow_up_is_rewritten_by_the_llm_with_the_condensing_prompt(llm_dossier, scripted_llm):
     rewritten = "By when will Japan invite 500 Indian AI professionals?"
     scripted_llm.script(Reply(rewritten), Reply(SUPPORTED))
-    conversation = ask(QUESTION) + [{"role": "assistant", "content": SUPPORTED}, {"role": "user", "content": "and by when?"}]
-    body = httpx.post(llm_dossier.url + "/v1/chat", json={"messages": conversation}, timeout=60).json()
-    assert body["question"] == rewritten and body["original_question"] == "and by when?" and body["rewritten"]
+    conversation = ask(QUESTION) + [
+        {"role": "assistant", "content": SUPPORTED},
+        {"role": "user", "content": "and by when?"},
+    ]
+    body = httpx.post(
+        llm_dossier.url + "/v1/chat", json={"messages": conversation}, timeout=60
+    ).json()
+    assert (
+        body["question"] == rewritten
+        and body["original_question"] == "and by when?"
+        and body["rewritten"]
+    )
     condense, answer = scripted_llm.requests[-2:]
     assert f"User: {QUESTION}" in condense["messages"][0]["content"]
     assert "Last question: and by when?" in condense["messages"][0]["content"]
@@ -68,37 +85,67 @@ def test_a_follow_up_is_rewritten_by_the_llm_with_the_condensing_prompt(llm_doss
 @pytest.mark.parametrize(
     ("earlier", "question", "condensed"),
     [
-        ("Which critical minerals did India and Japan agree to cooperate on?", "Who is Toshimitsu Motegi?", False),
+        (
+            "Which critical minerals did India and Japan agree to cooperate on?",
+            "Who is Toshimitsu Motegi?",
+            False,
+        ),
         ("Who paid a courtesy call on PM Modi on 16 January?", "What did he say about AI?", True),
     ],
 )
-def test_only_a_follow_up_is_sent_to_the_llm_to_be_condensed(llm_dossier, scripted_llm, earlier, question, condensed):
+def test_only_a_follow_up_is_sent_to_the_llm_to_be_condensed(
+    llm_dossier, scripted_llm, earlier, question, condensed
+):
     rewritten = "What did Motegi say about AI?"
     answer = "Japan would invite 500 highly skilled Indian AI professionals by 2030 [1]."
     scripted_llm.script(*([Reply(rewritten)] if condensed else []), Reply(answer))
     before = len(scripted_llm.requests)
-    conversation = ask(earlier) + [{"role": "assistant", "content": "Rare earth elements [1]."}] + ask(question)
-    body = httpx.post(llm_dossier.url + "/v1/chat", json={"messages": conversation}, timeout=60).json()
+    conversation = (
+        ask(earlier)
+        + [{"role": "assistant", "content": "Rare earth elements [1]."}]
+        + ask(question)
+    )
+    body = httpx.post(
+        llm_dossier.url + "/v1/chat", json={"messages": conversation}, timeout=60
+    ).json()
     sent = [request["messages"][0]["content"] for request in scripted_llm.requests[before:]]
     assert sum("Last question:" in content for content in sent) == int(condensed)
-    assert body["question"] == (rewritten if condensed else question) and body["rewritten"] is condensed
+    assert (
+        body["question"] == (rewritten if condensed else question)
+        and body["rewritten"] is condensed
+    )
 
 
 def test_without_an_llm_a_standalone_question_after_another_is_searched_as_asked(server):
     earlier = "Which critical minerals did India and Japan agree to cooperate on?"
-    conversation = ask(earlier) + [{"role": "assistant", "content": "Rare earth elements [1]."}] + ask("Who is Toshimitsu Motegi?")
+    conversation = (
+        ask(earlier)
+        + [{"role": "assistant", "content": "Rare earth elements [1]."}]
+        + ask("Who is Toshimitsu Motegi?")
+    )
     body = httpx.post(server.url + "/v1/chat", json={"messages": conversation}, timeout=60).json()
-    assert body["question"] == body["original_question"] == "Who is Toshimitsu Motegi?" and body["rewritten"] is False
+    assert (
+        body["question"] == body["original_question"] == "Who is Toshimitsu Motegi?"
+        and body["rewritten"] is False
+    )
 
 
 def test_without_an_llm_a_follow_up_is_rewritten_by_rule_and_the_extractive_answer_streams(server):
-    conversation = ask(QUESTION) + [{"role": "assistant", "content": "500 [1]"}, {"role": "user", "content": "and by when?"}]
+    conversation = ask(QUESTION) + [
+        {"role": "assistant", "content": "500 [1]"},
+        {"role": "user", "content": "and by when?"},
+    ]
     stream = stream_chat(server.url, conversation)
     assert stream[0][1] == {
-        "question": "By when? (Indian AI professionals Japan invite)", "original": "and by when?", "rewritten": True
+        "question": "By when? (Indian AI professionals Japan invite)",
+        "original": "and by when?",
+        "rewritten": True,
     }
     sources, done = stream[1][1], stream[-1][1]
-    assert sources["answerer"] == "extractive" and sources["sources"][0]["text"] == done["citations"][0]["quote"]
+    assert (
+        sources["answerer"] == "extractive"
+        and sources["sources"][0]["text"] == done["citations"][0]["quote"]
+    )
     assert "".join(data["text"] for name, data in stream if name == "delta") == done["answer"]
     assert "2030" in done["answer"] and all(s["supported"] for s in done["sentences"])
 
@@ -106,7 +153,9 @@ def test_without_an_llm_a_follow_up_is_rewritten_by_rule_and_the_extractive_answ
 def test_a_client_that_disconnects_stops_the_generation(llm_dossier, scripted_llm):
     words = " ".join(f"word{n}" for n in range(200)) + " [1]."
     scripted_llm.script(Reply(words, token_delay=0.05))
-    with httpx.stream("POST", llm_dossier.url + "/v1/chat", json={"messages": ask(QUESTION), "stream": True}) as response:
+    with httpx.stream(
+        "POST", llm_dossier.url + "/v1/chat", json={"messages": ask(QUESTION), "stream": True}
+    ) as response:
         for line in response.iter_lines():
             if line.startswith("event: delta"):
                 break
@@ -118,7 +167,9 @@ def test_a_client_that_disconnects_stops_the_generation(llm_dossier, scripted_ll
 
 
 def test_an_empty_conversation_is_a_problem(llm_dossier):
-    response = httpx.post(llm_dossier.url + "/v1/chat", json={"messages": [{"role": "assistant", "content": "Hi"}]})
+    response = httpx.post(
+        llm_dossier.url + "/v1/chat", json={"messages": [{"role": "assistant", "content": "Hi"}]}
+    )
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["detail"] == "The conversation must end with a non-empty user message."

@@ -34,8 +34,19 @@ class ChromaServer:
         self.process: subprocess.Popen | None = None
 
     def start(self) -> None:
-        command = [str(CHROMA), "run", "--path", str(self.path), "--host", "127.0.0.1", "--port", str(self.port)]
-        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        command = [
+            str(CHROMA),
+            "run",
+            "--path",
+            str(self.path),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+        ]
+        self.process = subprocess.Popen(
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         deadline = time.monotonic() + 60
         while True:
             try:
@@ -119,12 +130,17 @@ def test_ingest_and_ask_through_a_chroma_server(chroma_url, tmp_path, embedder):
     result = service.ask("How many Indian AI professionals will Japan invite?")
     assert "500" in result.answer
     _, text = service.document(result.citations[0].doc_id)
-    assert text[result.citations[0].start_char : result.citations[0].end_char] == result.citations[0].quote
+    assert (
+        text[result.citations[0].start_char : result.citations[0].end_char]
+        == result.citations[0].quote
+    )
 
 
 def test_an_unreachable_chroma_server_is_a_clear_error(tmp_path):
     settings = settings_for(tmp_path, chroma_url=f"http://127.0.0.1:{free_port()}")
-    with pytest.raises(StoreUnavailableError, match=r"The Chroma server \(DOSSIER_CHROMA_URL\) does not answer"):
+    with pytest.raises(
+        StoreUnavailableError, match=r"The Chroma server \(DOSSIER_CHROMA_URL\) does not answer"
+    ):
         Store.connect(settings.store)
 
 
@@ -157,7 +173,9 @@ def test_a_stopped_chroma_server_is_a_503_until_it_is_back(chroma, tmp_path, emb
 
 @pytest.mark.slow
 def test_a_hung_chroma_server_is_a_503_after_the_timeout(chroma, tmp_path, embedder):
-    settings = Settings(store=StoreSettings(data_dir=tmp_path, chroma_url=chroma.url, chroma_timeout=1))
+    settings = Settings(
+        store=StoreSettings(data_dir=tmp_path, chroma_url=chroma.url, chroma_timeout=1)
+    )
     Ingestor(settings, embedder, Store.connect(settings.store)).run([SAMPLE_ARTICLES])
     with TestClient(create_app(settings, embedder)) as client:
         assert client.post("/v1/ask", json=QUESTION).status_code == 200

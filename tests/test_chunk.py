@@ -21,7 +21,9 @@ def realtimeqa_texts(count: int) -> list[str]:
 
 def test_passages_point_at_their_exact_text(embedder):
     for text in sample_texts():
-        spans = chunk_text(text, ChunkingSettings(), embedder.count_wordpieces, embedder.max_wordpieces)
+        spans = chunk_text(
+            text, ChunkingSettings(), embedder.count_wordpieces, embedder.max_wordpieces
+        )
         assert len(spans) > 1
         for span in spans:
             assert text[span.start : span.end] == span.text
@@ -36,7 +38,9 @@ def test_no_passage_exceeds_the_models_wordpiece_limit(embedder):
     limit = embedder.max_wordpieces
     assert limit == 256
     for text in texts:
-        for span in chunk_text(text, ChunkingSettings(chunk_size=254), embedder.count_wordpieces, limit):
+        for span in chunk_text(
+            text, ChunkingSettings(chunk_size=254), embedder.count_wordpieces, limit
+        ):
             pieces = len(tokenizer(span.text)["input_ids"])
             assert pieces <= limit, (pieces, span.text[:80])
             assert text[span.start : span.end] == span.text

@@ -7,8 +7,13 @@ from server.claims import is_abstention, split_claims
 
 
 def test_each_sentence_keeps_the_passages_it_cites():
-    claims = split_claims("Japan will invite 500 professionals [1]. The talks began in Tokyo [2][3].", 5)
-    assert [c.text for c in claims] == ["Japan will invite 500 professionals.", "The talks began in Tokyo."]
+    claims = split_claims(
+        "Japan will invite 500 professionals [1]. The talks began in Tokyo [2][3].", 5
+    )
+    assert [c.text for c in claims] == [
+        "Japan will invite 500 professionals.",
+        "The talks began in Tokyo.",
+    ]
     assert [c.cited for c in claims] == [[1], [2, 3]]
 
 
@@ -41,7 +46,9 @@ def test_line_breaks_end_sentences():
 
 def test_the_prompted_abstention_is_recognised():
     assert is_abstention(split_claims("The sources do not say.", 5))
-    assert not is_abstention(split_claims("The sources do not say much, but Japan pledged aid [1].", 5))
+    assert not is_abstention(
+        split_claims("The sources do not say much, but Japan pledged aid [1].", 5)
+    )
 
 
 @pytest.mark.parametrize(
@@ -58,7 +65,10 @@ def test_follow_ups_are_recognised_by_rule(question, follow_up):
 
 
 def test_the_rule_appends_the_previous_questions_content_words():
-    history = [Turn("user", "How many Indian AI professionals will Japan invite?"), Turn("assistant", "500 [1].")]
+    history = [
+        Turn("user", "How many Indian AI professionals will Japan invite?"),
+        Turn("assistant", "500 [1]."),
+    ]
     rewritten = standalone_by_rule(history, "and by when?")
     assert rewritten == "By when? (Indian AI professionals Japan invite)"
 

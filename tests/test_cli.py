@@ -18,7 +18,11 @@ def assert_one_line_error(result, *fragments: str) -> None:
 
 
 def test_ask_prints_the_answer_and_its_citations(cli_data_dir):
-    result = run_cli("ask", "How many Indian AI professionals will Japan invite by 2030?", env=cli_env(cli_data_dir))
+    result = run_cli(
+        "ask",
+        "How many Indian AI professionals will Japan invite by 2030?",
+        env=cli_env(cli_data_dir),
+    )
     assert result.returncode == 0, result.stderr
     assert "500 highly skilled Indian AI professionals" in result.stdout
     assert "[1] India-Japan Strategic Partnership" in result.stdout
@@ -26,16 +30,29 @@ def test_ask_prints_the_answer_and_its_citations(cli_data_dir):
 
 
 def test_ask_prints_the_short_answer_and_why_it_abstains(cli_data_dir):
-    result = run_cli("ask", "How many Indian AI professionals will Japan invite by 2030?", env=cli_env(cli_data_dir))
+    result = run_cli(
+        "ask",
+        "How many Indian AI professionals will Japan invite by 2030?",
+        env=cli_env(cli_data_dir),
+    )
     assert result.stdout.startswith("Answer: 500 [1]")
-    result = run_cli("ask", "What did the third G2G economic security dialogue decide?", env=cli_env(cli_data_dir))
+    result = run_cli(
+        "ask",
+        "What did the third G2G economic security dialogue decide?",
+        env=cli_env(cli_data_dir),
+    )
     assert result.returncode == 0, result.stderr
     assert "Why: The closest evidence mentions the second, not the third." in result.stdout
     assert "Closest evidence [1]" in result.stdout
 
 
 def test_ask_json_prints_the_api_response(cli_data_dir):
-    result = run_cli("ask", "--json", "When will 2027 be celebrated as an anniversary?", env=cli_env(cli_data_dir))
+    result = run_cli(
+        "ask",
+        "--json",
+        "When will 2027 be celebrated as an anniversary?",
+        env=cli_env(cli_data_dir),
+    )
     body = json.loads(result.stdout)
     assert {"answer", "abstained", "citations", "timings_ms"} <= set(body)
 
@@ -57,7 +74,8 @@ def test_user_errors_are_one_line(tmp_path, cli_data_dir):
     assert_one_line_error(run_cli("ask", "  ", env=cli_env(cli_data_dir)), "question is empty")
     assert_one_line_error(run_cli("ask", "Who?", env=cli_env(tmp_path / "none")), "dossier ingest")
     assert_one_line_error(
-        run_cli("ask", "Who?", "--url", "http://127.0.0.1:9", env=cli_env(tmp_path)), "Cannot reach Dossier"
+        run_cli("ask", "Who?", "--url", "http://127.0.0.1:9", env=cli_env(tmp_path)),
+        "Cannot reach Dossier",
     )
     assert_one_line_error(
         run_cli("documents", env=cli_env(tmp_path, DOSSIER_TOP_K="zero")), "DOSSIER_", "top_k"
@@ -66,7 +84,12 @@ def test_user_errors_are_one_line(tmp_path, cli_data_dir):
 
 def test_ingest_of_nothing_usable_fails_with_reasons(tmp_path):
     (tmp_path / "blank.txt").write_text("")
-    result = run_cli("ingest", str(tmp_path / "blank.txt"), str(tmp_path / "missing"), env=cli_env(tmp_path / "d"))
+    result = run_cli(
+        "ingest",
+        str(tmp_path / "blank.txt"),
+        str(tmp_path / "missing"),
+        env=cli_env(tmp_path / "d"),
+    )
     assert result.returncode == 1
     assert "blank.txt: empty file" in result.stderr
     assert "missing: no such file or folder" in result.stderr
@@ -75,24 +98,45 @@ def test_ingest_of_nothing_usable_fails_with_reasons(tmp_path):
 
 
 def test_ask_through_a_running_server(server):
-    result = run_cli("ask", "--url", server.url, "What did Motegi brief Jaishankar on?", env=cli_env(server.log.parent))
+    result = run_cli(
+        "ask",
+        "--url",
+        server.url,
+        "What did Motegi brief Jaishankar on?",
+        env=cli_env(server.log.parent),
+    )
     assert result.returncode == 0, result.stderr
     assert "regional security environment" in result.stdout
 
 
-def test_ask_with_an_llm_prints_the_unsupported_sentences_and_the_answerer(cli_data_dir, scripted_llm):
-    scripted_llm.script(Reply("Japan will invite 500 highly skilled Indian AI professionals to Mumbai by 2030 [1]."))
-    env = cli_env(cli_data_dir, DOSSIER_ANSWERER="llm", DOSSIER_LLM_BASE_URL=scripted_llm.url, DOSSIER_LLM_MODEL="scripted")
+def test_ask_with_an_llm_prints_the_unsupported_sentences_and_the_answerer(
+    cli_data_dir, scripted_llm
+):
+    scripted_llm.script(
+        Reply("Japan will invite 500 highly skilled Indian AI professionals to Mumbai by 2030 [1].")
+    )
+    env = cli_env(
+        cli_data_dir,
+        DOSSIER_ANSWERER="llm",
+        DOSSIER_LLM_BASE_URL=scripted_llm.url,
+        DOSSIER_LLM_MODEL="scripted",
+    )
     result = run_cli("ask", "How many Indian AI professionals will Japan invite?", env=env)
     assert result.returncode == 0, result.stderr
-    assert "Not supported: “Japan will invite 500 highly skilled Indian AI professionals to Mumbai by 2030 [1].” " \
+    assert (
+        "Not supported: “Japan will invite 500 highly skilled Indian AI professionals to Mumbai by 2030 [1].” "
         "[1] does not mention Mumbai." in result.stdout
+    )
     assert result.stdout.rstrip().endswith("(llm:scripted)")
 
 
 def test_ask_with_a_failing_llm_says_the_answer_is_the_fallback(cli_data_dir):
-    env = cli_env(cli_data_dir, DOSSIER_ANSWERER="llm", DOSSIER_LLM_BASE_URL=f"http://127.0.0.1:{free_port()}/v1",
-                  DOSSIER_LLM_RETRIES="0")
+    env = cli_env(
+        cli_data_dir,
+        DOSSIER_ANSWERER="llm",
+        DOSSIER_LLM_BASE_URL=f"http://127.0.0.1:{free_port()}/v1",
+        DOSSIER_LLM_RETRIES="0",
+    )
     result = run_cli("ask", "How many Indian AI professionals will Japan invite?", env=env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith(
@@ -106,13 +150,23 @@ def test_ask_with_a_failing_llm_says_the_answer_is_the_fallback(cli_data_dir):
 def test_ask_and_documents_send_the_key_a_server_requires(cli_data_dir, tmp_path_factory):
     data_dir = copy_of_sample_index(cli_data_dir, tmp_path_factory, "keyed")
     with serving(data_dir, DOSSIER_API_KEYS="s3cret-key", DOSSIER_AUTH_READS="true") as server:
-        refused = run_cli("ask", "--url", server.url, "What did Motegi brief Jaishankar on?", env=cli_env(data_dir))
+        refused = run_cli(
+            "ask",
+            "--url",
+            server.url,
+            "What did Motegi brief Jaishankar on?",
+            env=cli_env(data_dir),
+        )
         assert refused.returncode == 1
-        assert refused.stderr.strip().startswith("Error: 401:") and "Traceback" not in refused.stderr
+        assert (
+            refused.stderr.strip().startswith("Error: 401:") and "Traceback" not in refused.stderr
+        )
 
         env = cli_env(data_dir, DOSSIER_API_KEY="s3cret-key")
         asked = run_cli("ask", "--url", server.url, "What did Motegi brief Jaishankar on?", env=env)
         assert asked.returncode == 0, asked.stderr
         assert "regional security environment" in asked.stdout
-        listed = run_cli("documents", "--url", server.url, "--api-key", "s3cret-key", env=cli_env(data_dir))
+        listed = run_cli(
+            "documents", "--url", server.url, "--api-key", "s3cret-key", env=cli_env(data_dir)
+        )
         assert listed.returncode == 0 and "2 documents" in listed.stdout

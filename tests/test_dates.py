@@ -10,9 +10,15 @@ from ingest.load import RawArticle
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("New Delhi/Tokyo, Jan 19 (NationPress) The visit… during January 15 to 17, 2026.", "2026-01-19"),
+        (
+            "New Delhi/Tokyo, Jan 19 (NationPress) The visit… during January 15 to 17, 2026.",
+            "2026-01-19",
+        ),
         ("PARIS, March 3, 2024 — Ministers met.", "2024-03-03"),
-        ("Headline\n\nWASHINGTON, Sept. 5 (Reuters) - Talks in September 2023 went on.", "2023-09-05"),
+        (
+            "Headline\n\nWASHINGTON, Sept. 5 (Reuters) - Talks in September 2023 went on.",
+            "2023-09-05",
+        ),
         ("WASHINGTON, June 12 (Reuters) - No year anywhere in this story.", None),
         ("New York CNN —\n\nNo date here.", None),
     ],
@@ -32,7 +38,9 @@ def raw(text: str, **fields) -> RawArticle:
 
 
 def test_a_record_date_wins_over_the_dateline_and_relative_dates_stay_unknown():
-    dated = clean(raw("Title\nTOKYO, Jan 19 (Kyodo) In January 2026 ...", publish_date="2026/01/20"))
+    dated = clean(
+        raw("Title\nTOKYO, Jan 19 (Kyodo) In January 2026 ...", publish_date="2026/01/20")
+    )
     assert dated.published_at == "2026-01-20"
     from_dateline = clean(raw("Title\nTOKYO, Jan 19 (Kyodo) In January 2026 ..."))
     assert from_dateline.published_at == "2026-01-19"

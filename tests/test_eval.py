@@ -30,7 +30,11 @@ def test_sample_facts_cover_what_the_issue_asks():
 
 
 def test_every_evidence_string_occurs_in_its_documents():
-    texts = {clean(raw).doc_id: clean(raw).text for path in discover([SAMPLE_ARTICLES]) for raw in load_path(path)}
+    texts = {
+        clean(raw).doc_id: clean(raw).text
+        for path in discover([SAMPLE_ARTICLES])
+        for raw in load_path(path)
+    }
     for row in map(json.loads, SAMPLE_FACTS.read_text().splitlines()):
         assert set(row["docs"]) <= set(texts), row["id"]
         for evidence in row["evidence"]:
@@ -50,13 +54,18 @@ def test_ndcg_matches_a_hand_computed_case():
     dcg = 2 / math.log2(3) + 1 / math.log2(4) + 1 / math.log2(6)
     idcg = 2 / math.log2(2) + 1 / math.log2(3) + 1 / math.log2(4)
     assert ndcg_at(ranking, relevance, 10) == pytest.approx(dcg / idcg)
-    assert ndcg_at(ranking, relevance, 2) == pytest.approx((2 / math.log2(3)) / (2 + 1 / math.log2(3)))
+    assert ndcg_at(ranking, relevance, 2) == pytest.approx(
+        (2 / math.log2(3)) / (2 + 1 / math.log2(3))
+    )
     assert recall_at(ranking, relevance, 3) == pytest.approx(2 / 3)
     assert ranked_documents([{"doc_id": "a"}, {"doc_id": "b"}, {"doc_id": "a"}]) == ["a", "b"]
 
 
 def test_external_datasets_load_in_their_own_formats():
-    rtqa = load_realtimeqa(SHARED / "datasets/realtimeqa/questions-dev.jsonl", SHARED / "datasets/realtimeqa/corpus.jsonl")
+    rtqa = load_realtimeqa(
+        SHARED / "datasets/realtimeqa/questions-dev.jsonl",
+        SHARED / "datasets/realtimeqa/corpus.jsonl",
+    )
     assert len(rtqa.questions) == 329 and sum(bool(q.docs) for q in rtqa.questions) == 103
     scifact = load_scifact(SHARED / "datasets/beir-scifact")
     assert len(scifact.questions) == 300 and sum(len(q.relevance) for q in scifact.questions) == 339
@@ -82,11 +91,25 @@ def test_the_harness_gives_the_same_figures_in_process_and_over_http(service, se
 def test_sample_facts_meet_the_quality_gates(tmp_path):
     """The CI gate: a regression below today's levels fails the build (README, Quality)."""
     result = run_cli(
-        "eval", str(SAMPLE_FACTS), "--out", str(tmp_path), "--name", "gate",
+        "eval",
+        str(SAMPLE_FACTS),
+        "--out",
+        str(tmp_path),
+        "--name",
+        "gate",
         # today's levels less one question's worth (README, Quality)
-        "--min", "fact_accuracy=0.79", "--min", "citation_precision=0.82",
-        "--min", "exact_citations=1.0", "--min", "hit=1.0", "--min", "abstained_unanswerable=0.56",
-        "--max", "false_abstention=0.041",
+        "--min",
+        "fact_accuracy=0.79",
+        "--min",
+        "citation_precision=0.82",
+        "--min",
+        "exact_citations=1.0",
+        "--min",
+        "hit=1.0",
+        "--min",
+        "abstained_unanswerable=0.56",
+        "--max",
+        "false_abstention=0.041",
         env=cli_env(tmp_path / "data"),
     )
     assert result.returncode == 0, result.stdout + result.stderr
@@ -99,7 +122,11 @@ def test_sample_facts_meet_the_quality_gates(tmp_path):
     assert "src=" not in report and "<link" not in report  # self-contained: nothing to fetch
 
     compared = run_cli("eval", "compare", str(run), str(run), env=cli_env(tmp_path / "data"))
-    assert compared.returncode == 0 and "fact_accuracy" in compared.stdout and "+0.000" in compared.stdout
+    assert (
+        compared.returncode == 0
+        and "fact_accuracy" in compared.stdout
+        and "+0.000" in compared.stdout
+    )
 
 
 def test_gates_fail_when_a_metric_falls_short():
@@ -107,7 +134,11 @@ def test_gates_fail_when_a_metric_falls_short():
 
     from eval.cli import check_gates
 
-    check_gates({"fact_accuracy": 0.9, "false_abstention": 0.0}, {"fact_accuracy": 0.9}, {"false_abstention": 0.0})
+    check_gates(
+        {"fact_accuracy": 0.9, "false_abstention": 0.0},
+        {"fact_accuracy": 0.9},
+        {"false_abstention": 0.0},
+    )
     with pytest.raises(click.ClickException, match="fact_accuracy 0.800 < 0.9"):
         check_gates({"fact_accuracy": 0.8}, {"fact_accuracy": 0.9}, {})
     with pytest.raises(click.ClickException, match="missing_metric"):
@@ -127,19 +158,44 @@ def test_the_threshold_minimises_wrong_answers_plus_false_abstentions():
     chosen = choose_threshold(curves(outcomes))
     assert 0.40 < chosen <= 0.45  # above every unanswerable question, below every answerable one
     at = rates(outcomes, chosen)
-    assert at["wrong_answers"] == 0.2 and at["false_abstentions"] == 0 and at["abstained_unanswerable"] == 1
+    assert (
+        at["wrong_answers"] == 0.2
+        and at["false_abstentions"] == 0
+        and at["abstained_unanswerable"] == 1
+    )
 
 
 def test_calibration_writes_its_curve(tmp_path):
     facts = tmp_path / "facts.jsonl"
     rows = [
-        {"id": "f1", "question": "How many highly skilled Indian AI professionals will Japan invite?",
-         "answers": [["500"]], "evidence": [], "docs": [], "type": "factoid", "answerable": True},
-        {"id": "u1", "question": "What is the boiling point of mercury?", "answers": [], "evidence": [],
-         "docs": [], "type": "unanswerable", "answerable": False},
+        {
+            "id": "f1",
+            "question": "How many highly skilled Indian AI professionals will Japan invite?",
+            "answers": [["500"]],
+            "evidence": [],
+            "docs": [],
+            "type": "factoid",
+            "answerable": True,
+        },
+        {
+            "id": "u1",
+            "question": "What is the boiling point of mercury?",
+            "answers": [],
+            "evidence": [],
+            "docs": [],
+            "type": "unanswerable",
+            "answerable": False,
+        },
     ]
     facts.write_text("\n".join(json.dumps(row) for row in rows))
-    result = run_cli("eval", "calibrate", str(facts), "--out", str(tmp_path / "cal"), env=cli_env(tmp_path / "data"))
+    result = run_cli(
+        "eval",
+        "calibrate",
+        str(facts),
+        "--out",
+        str(tmp_path / "cal"),
+        env=cli_env(tmp_path / "data"),
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     calibration = json.loads((tmp_path / "cal" / "calibration.json").read_text())
     assert {o["id"] for o in calibration["outcomes"]} == {"f1", "u1"}
@@ -152,9 +208,13 @@ def test_answer_checks_count_the_supported_sentences_and_fallbacks():
     checked = answer_checks({"abstained": False, "sentences": sentences, "fallback": None})
     assert checked == {"supported_sentences": 0.5, "fallback": False}
     assert answer_checks({"abstained": True, "sentences": [], "fallback": "timed out"}) == {
-        "supported_sentences": None, "fallback": True
+        "supported_sentences": None,
+        "fallback": True,
     }
-    assert answer_checks({"abstained": False, "answer": "naive"}) == {"supported_sentences": None, "fallback": None}
+    assert answer_checks({"abstained": False, "answer": "naive"}) == {
+        "supported_sentences": None,
+        "fallback": None,
+    }
 
 
 def test_every_written_claim_names_an_answerable_fact_with_evidence():

@@ -17,11 +17,17 @@ def assert_problem(response: httpx.Response, status: int) -> dict:
 
 
 def test_ask_returns_an_answer_whose_citations_match_the_document_text(server):
-    response = httpx.post(server.url + "/v1/ask", json={"question": "What did Motegi brief Jaishankar on?"}, timeout=60)
+    response = httpx.post(
+        server.url + "/v1/ask",
+        json={"question": "What did Motegi brief Jaishankar on?"},
+        timeout=60,
+    )
     assert response.status_code == 200
     body = response.json()
     assert not body["abstained"] and "regional security environment" in body["answer"]
-    assert {int(n) for n in re.findall(r"\[(\d+)\]", body["answer"])} == {c["id"] for c in body["citations"]}
+    assert {int(n) for n in re.findall(r"\[(\d+)\]", body["answer"])} == {
+        c["id"] for c in body["citations"]
+    }
     assert set(body["timings_ms"]) >= {"embed", "retrieve", "answer", "total"}
     for citation in body["citations"]:
         document = httpx.get(f"{server.url}/v1/documents/{citation['doc_id']}", timeout=30).json()
@@ -30,17 +36,23 @@ def test_ask_returns_an_answer_whose_citations_match_the_document_text(server):
 
 
 def test_ask_abstains_on_a_question_the_articles_do_not_answer(server):
-    body = httpx.post(server.url + "/v1/ask", json={"question": "What is the population of Brazil?"}, timeout=60).json()
+    body = httpx.post(
+        server.url + "/v1/ask", json={"question": "What is the population of Brazil?"}, timeout=60
+    ).json()
     assert body["abstained"] is True and len(body["citations"]) <= 1  # at most the closest evidence
     assert "sources do not say" in body["answer"] and body["abstention_reason"]
     assert body["short_answer"] is None
 
 
 def test_ask_gives_a_short_answer_and_says_why_it_abstains(server):
-    ask = lambda question: httpx.post(server.url + "/v1/ask", json={"question": question}, timeout=60).json()
+    ask = lambda question: httpx.post(
+        server.url + "/v1/ask", json={"question": question}, timeout=60
+    ).json()
     body = ask("How many highly skilled Indian AI professionals will Japan invite?")
     short = body["short_answer"]
-    document = httpx.get(f"{server.url}/v1/documents/{body['citations'][0]['doc_id']}", timeout=30).json()
+    document = httpx.get(
+        f"{server.url}/v1/documents/{body['citations'][0]['doc_id']}", timeout=30
+    ).json()
     assert short["text"] == "500" == document["text"][short["start_char"] : short["end_char"]]
     body = ask("What did Jaishankar brief Motegi on?")
     assert body["abstained"] and "not the other way round" in body["abstention_reason"]
@@ -48,9 +60,16 @@ def test_ask_gives_a_short_answer_and_says_why_it_abstains(server):
 
 
 def test_search_returns_ranked_passages(server):
-    body = httpx.get(server.url + "/v1/search", params={"q": "critical minerals working group", "k": 4}, timeout=60).json()
+    body = httpx.get(
+        server.url + "/v1/search",
+        params={"q": "critical minerals working group", "k": 4},
+        timeout=60,
+    ).json()
     assert [p["rank"] for p in body["passages"]] == [1, 2, 3, 4]
-    assert all({"chunk_id", "doc_id", "start_char", "end_char", "score", "text"} <= set(p) for p in body["passages"])
+    assert all(
+        {"chunk_id", "doc_id", "start_char", "end_char", "score", "text"} <= set(p)
+        for p in body["passages"]
+    )
 
 
 CHINA = "india-japan-relations-china-indo-pacific-assertiveness"
@@ -64,27 +83,48 @@ def test_ask_and_search_honour_filters(server):
     ).json()
     assert all(c["doc_id"] == CHINA for c in body["citations"])
     dated = httpx.get(
-        server.url + "/v1/search", params={"q": "Motegi visit", "k": 10, "published_from": "2026-01-01"}, timeout=60
+        server.url + "/v1/search",
+        params={"q": "Motegi visit", "k": 10, "published_from": "2026-01-01"},
+        timeout=60,
     ).json()
     assert dated["passages"] and {p["doc_id"] for p in dated["passages"]} == {CHINA}
     assert all(p["published_at"] == "2026-01-19" for p in dated["passages"])
-    none = httpx.get(server.url + "/v1/search", params={"q": "Motegi visit", "source": "nowhere"}, timeout=60).json()
+    none = httpx.get(
+        server.url + "/v1/search", params={"q": "Motegi visit", "source": "nowhere"}, timeout=60
+    ).json()
     assert none["passages"] == []
 
 
 def test_a_reversed_date_range_is_a_problem(server):
-    body = {"question": "What happened?", "filters": {"published_from": "2026-02-01", "published_to": "2026-01-01"}}
-    assert "published_from is after published_to" in assert_problem(httpx.post(server.url + "/v1/ask", json=body), 422)["detail"]
+    body = {
+        "question": "What happened?",
+        "filters": {"published_from": "2026-02-01", "published_to": "2026-01-01"},
+    }
+    assert (
+        "published_from is after published_to"
+        in assert_problem(httpx.post(server.url + "/v1/ask", json=body), 422)["detail"]
+    )
     params = {"q": "visit", "published_from": "2026-02-01", "published_to": "2026-01-01"}
     assert_problem(httpx.get(server.url + "/v1/search", params=params), 422)
-    assert_problem(httpx.get(server.url + "/v1/search", params={"q": "visit", "published_from": "last week"}), 422)
+    assert_problem(
+        httpx.get(server.url + "/v1/search", params={"q": "visit", "published_from": "last week"}),
+        422,
+    )
 
 
 def test_documents_are_listed_and_readable(server):
     body = httpx.get(server.url + "/v1/documents", timeout=30).json()
     assert body["count"] == 2
     first = body["documents"][0]
-    assert {"doc_id", "title", "url", "published_at", "chunk_count", "content_hash", "ingested_at"} <= set(first)
+    assert {
+        "doc_id",
+        "title",
+        "url",
+        "published_at",
+        "chunk_count",
+        "content_hash",
+        "ingested_at",
+    } <= set(first)
     assert "source_path" not in first  # server paths stay private
     detail = httpx.get(f"{server.url}/v1/documents/{first['doc_id']}", timeout=30).json()
     assert len(detail["text"]) == detail["char_count"]
@@ -112,12 +152,16 @@ def test_invalid_questions_are_422_problems(server, body, field):
 
 
 def test_an_overlong_question_is_a_422_problem(server):
-    problem = assert_problem(httpx.post(server.url + "/v1/ask", json={"question": "why " * 400}, timeout=30), 422)
+    problem = assert_problem(
+        httpx.post(server.url + "/v1/ask", json={"question": "why " * 400}, timeout=30), 422
+    )
     assert "limit is 1000" in problem["detail"]
 
 
 def test_malformed_json_is_a_422_problem(server):
-    response = httpx.post(server.url + "/v1/ask", content=b"{not json", headers={"content-type": "application/json"})
+    response = httpx.post(
+        server.url + "/v1/ask", content=b"{not json", headers={"content-type": "application/json"}
+    )
     assert_problem(response, 422)
 
 
@@ -129,15 +173,26 @@ def test_unknown_document_and_route_are_404_problems(server):
 
 def test_a_server_without_an_index_says_to_run_ingest(empty_server):
     assert httpx.get(empty_server.url + "/healthz").status_code == 200
-    assert "dossier ingest" in assert_problem(httpx.get(empty_server.url + "/readyz"), 503)["detail"]
-    response = httpx.post(empty_server.url + "/v1/ask", json={"question": "What happened?"}, timeout=30)
+    assert (
+        "dossier ingest" in assert_problem(httpx.get(empty_server.url + "/readyz"), 503)["detail"]
+    )
+    response = httpx.post(
+        empty_server.url + "/v1/ask", json={"question": "What happened?"}, timeout=30
+    )
     assert "dossier ingest" in assert_problem(response, 503)["detail"]
     assert_problem(httpx.get(empty_server.url + "/v1/documents"), 503)
 
 
 def test_openapi_docs_are_served(server):
     spec = httpx.get(server.url + "/openapi.json").json()
-    assert {"/v1/ask", "/v1/search", "/v1/documents", "/v1/documents/{doc_id}", "/healthz", "/readyz"} <= set(spec["paths"])
+    assert {
+        "/v1/ask",
+        "/v1/search",
+        "/v1/documents",
+        "/v1/documents/{doc_id}",
+        "/healthz",
+        "/readyz",
+    } <= set(spec["paths"])
     assert spec["paths"]["/v1/ask"]["post"]["summary"].startswith("Answer a question")
     assert httpx.get(server.url + "/docs").status_code == 200
 
@@ -160,7 +215,11 @@ def test_a_running_server_answers_from_documents_ingested_after_it_started(tmp_p
             "Kobe harbour reopens\nThe harbour of Kobe reopened on Monday after a typhoon had closed it for three days.\n"
         )
         assert run_cli("ingest", str(extra), env=cli_env(data_dir)).returncode == 0
-        body = httpx.post(server.url + "/v1/ask", json={"question": "How long was the Kobe harbour closed?"}, timeout=60).json()
+        body = httpx.post(
+            server.url + "/v1/ask",
+            json={"question": "How long was the Kobe harbour closed?"},
+            timeout=60,
+        ).json()
         assert not body["abstained"] and "three days" in body["answer"]
         assert body["citations"][0]["doc_id"] == "kobe"
     finally:

@@ -22,7 +22,9 @@ CHINA = "india-japan-relations-china-indo-pacific-assertiveness"
 
 def all_chunks(store: Store) -> dict:
     result = store._chunks.get(include=["metadatas", "documents"])
-    return dict(zip(result["ids"], zip(result["metadatas"], result["documents"], strict=True), strict=True))
+    return dict(
+        zip(result["ids"], zip(result["metadatas"], result["documents"], strict=True), strict=True)
+    )
 
 
 @pytest.fixture
@@ -62,10 +64,14 @@ def test_a_changed_file_replaces_its_passages(fresh, articles_dir):
     _, store, ingestor = fresh
     ingestor.run([articles_dir])
     path = articles_dir / f"{CHINA}.txt"
-    path.write_text("Short story\nThe summit ended early on Friday after a storm.\n", encoding="utf-8")
+    path.write_text(
+        "Short story\nThe summit ended early on Friday after a storm.\n", encoding="utf-8"
+    )
     report = ingestor.run([articles_dir])
     assert report.updated == [CHINA] and report.unchanged == [MOTEGI]
-    chunks = [text for metadata, text in all_chunks(store).values() if metadata[index.DOC_ID] == CHINA]
+    chunks = [
+        text for metadata, text in all_chunks(store).values() if metadata[index.DOC_ID] == CHINA
+    ]
     assert chunks == ["Short story\nThe summit ended early on Friday after a storm."]
     assert store.get_document(CHINA)[0].chunk_count == 1
 
@@ -83,7 +89,7 @@ def test_sync_removes_documents_whose_files_are_gone(fresh, articles_dir):
 
 
 def test_bad_files_are_skipped_and_the_rest_ingested(fresh, articles_dir):
-    _, store, ingestor = fresh
+    _, _, ingestor = fresh
     (articles_dir / "empty.txt").write_text("")
     (articles_dir / "photo.jpg").write_bytes(b"\xff\xd8\xff\xe0\x00\x10JFIF\x00")
     (articles_dir / "broken.txt").write_bytes(b"caf\xe9 \xfa bad")
@@ -105,17 +111,27 @@ def test_an_interrupted_document_is_completed_by_the_next_run(fresh, articles_di
     ingestor.run([articles_dir / f"{MOTEGI}.txt"])
     # Simulate a crash after a document's passages were written but before its record was.
     article = clean(next(load_path(articles_dir / f"{CHINA}.txt")))
-    spans = chunk_text(article.text, settings.chunking, embedder.count_wordpieces, embedder.max_wordpieces)
-    pending = PendingDocument(article, "partial-hash", spans[:2], split_sentences(article.text), False)
-    nodes = [passage_node(pending, n, s, embedder.embed_query(s.text)) for n, s in enumerate(spans[:2])]
+    spans = chunk_text(
+        article.text, settings.chunking, embedder.count_wordpieces, embedder.max_wordpieces
+    )
+    pending = PendingDocument(
+        article, "partial-hash", spans[:2], split_sentences(article.text), False
+    )
+    nodes = [
+        passage_node(pending, n, s, embedder.embed_query(s.text)) for n, s in enumerate(spans[:2])
+    ]
     store.vector_store.add(nodes)
     assert CHINA not in store.document_hashes()
 
     report = ingestor.run([articles_dir])
     assert report.repaired == [CHINA] and report.added == [CHINA]
     owned = [m for m, _ in all_chunks(store).values() if m[index.DOC_ID] == CHINA]
-    assert len(owned) == len(spans) and {m[index.CONTENT_HASH] for m in owned} == {article.content_hash()}
-    sentences = store._sentences.get(where={index.DOC_ID: CHINA}, include=["metadatas"])["metadatas"]
+    assert len(owned) == len(spans) and {m[index.CONTENT_HASH] for m in owned} == {
+        article.content_hash()
+    }
+    sentences = store._sentences.get(where={index.DOC_ID: CHINA}, include=["metadatas"])[
+        "metadatas"
+    ]
     assert len(sentences) == len(split_sentences(article.text))
     assert {m[index.CONTENT_HASH] for m in sentences} == {article.content_hash()}
 
@@ -150,7 +166,9 @@ def test_large_collections_are_read_a_page_at_a_time(sample_store):
 def test_every_sentence_is_stored_with_exact_offsets_and_its_passages_point_to_it(sample_store):
     stored = sample_store._sentences.get(include=["documents", "metadatas"])
     assert stored["ids"]
-    for sentence_id, text, metadata in zip(stored["ids"], stored["documents"], stored["metadatas"], strict=True):
+    for sentence_id, text, metadata in zip(
+        stored["ids"], stored["documents"], stored["metadatas"], strict=True
+    ):
         _, document = sample_store.get_document(metadata[index.DOC_ID])
         assert document[metadata[index.START_CHAR] : metadata[index.END_CHAR]] == text
     for metadata, text in all_chunks(sample_store).values():
@@ -162,21 +180,29 @@ def test_every_sentence_is_stored_with_exact_offsets_and_its_passages_point_to_i
 def test_a_bad_jsonl_line_is_skipped_with_its_number_and_the_rest_ingested(fresh, articles_dir):
     _, _, ingestor = fresh
     good = json.dumps({"doc_id": "good", "text": "A good record. It has text."})
-    (articles_dir / "records.jsonl").write_text(good + '\n{"doc_id": "bad", "text": "half a pair \\udfff"}\n')
+    (articles_dir / "records.jsonl").write_text(
+        good + '\n{"doc_id": "bad", "text": "half a pair \\udfff"}\n'
+    )
     report = ingestor.run([articles_dir])
     assert sorted(report.added) == sorted([CHINA, MOTEGI, "good"])
     assert [(s.path, s.reason.split(":")[0]) for s in report.skipped] == [
-        (f"{articles_dir / 'records.jsonl'}:2", "record holds a lone surrogate (an escape like \\udfff)")
+        (
+            f"{articles_dir / 'records.jsonl'}:2",
+            "record holds a lone surrogate (an escape like \\udfff)",
+        )
     ]
 
 
 def test_each_document_records_its_origin_and_history(fresh, articles_dir):
     _, store, ingestor = fresh
     ingestor.run([articles_dir])
-    (articles_dir / f"{MOTEGI}.txt").write_text((articles_dir / f"{MOTEGI}.txt").read_text() + "\nOne more line.\n")
+    (articles_dir / f"{MOTEGI}.txt").write_text(
+        (articles_dir / f"{MOTEGI}.txt").read_text() + "\nOne more line.\n"
+    )
     ingestor.run([articles_dir])
     record = store.records([MOTEGI])[0]
     assert record.origin == "folder"
     assert [(event["action"], event["route"]) for event in record.history] == [
-        ("added", "cli ingest"), ("updated", "cli ingest")
+        ("added", "cli ingest"),
+        ("updated", "cli ingest"),
     ]

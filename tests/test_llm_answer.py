@@ -34,7 +34,9 @@ def test_the_prompt_numbers_the_passages_with_title_and_date(llm_service, script
     result = llm_service.ask(QUESTION)
     system, user = scripted_llm.requests[-1]["messages"]
     assert system["role"] == "system" and "[1]" in system["content"]
-    assert user["content"].startswith("Passages:\n\n[1] ") and user["content"].endswith(f"Question: {QUESTION}")
+    assert user["content"].startswith("Passages:\n\n[1] ") and user["content"].endswith(
+        f"Question: {QUESTION}"
+    )
     for number, passage in enumerate(result.passages, start=1):
         assert f"[{number}] {passage.title} (" in user["content"]
         assert passage.text in user["content"]
@@ -47,13 +49,18 @@ def test_a_supported_claim_is_cited_with_the_sentence_that_backs_it(llm_service,
     assert result.answer == SUPPORTED and result.unsupported == []
     [citation] = result.citations
     assert citation.id == 1 and "500 highly skilled Indian AI professionals" in citation.quote
-    assert document_text(llm_service, citation.doc_id)[citation.start_char : citation.end_char] == citation.quote
+    assert (
+        document_text(llm_service, citation.doc_id)[citation.start_char : citation.end_char]
+        == citation.quote
+    )
     [sentence] = result.sentences
     assert sentence.supported and sentence.quote == citation and sentence.support >= 0.5
 
 
 def test_unsupported_claims_are_flagged_with_a_reason(llm_service, scripted_llm):
-    scripted_llm.script(Reply(f"{SUPPORTED} Japan will also build a base on the moon with India [2]."))
+    scripted_llm.script(
+        Reply(f"{SUPPORTED} Japan will also build a base on the moon with India [2].")
+    )
     result = llm_service.ask(QUESTION)
     assert "moon" in result.answer  # flagged, not dropped (the default)
     [unsupported] = result.unsupported
@@ -63,7 +70,9 @@ def test_unsupported_claims_are_flagged_with_a_reason(llm_service, scripted_llm)
 
 
 def test_a_wrong_number_is_not_supported(llm_service, scripted_llm):
-    scripted_llm.script(Reply("Japan will invite 5,000 highly skilled Indian AI professionals by 2030 [1]."))
+    scripted_llm.script(
+        Reply("Japan will invite 5,000 highly skilled Indian AI professionals by 2030 [1].")
+    )
     [unsupported] = llm_service.ask(QUESTION).unsupported
     assert unsupported.reason == "[1] does not contain 5000."
 
@@ -86,13 +95,19 @@ def test_a_claim_citing_the_wrong_passage_names_the_right_one(llm_service, scrip
 
 def test_drop_mode_removes_unsupported_sentences_but_lists_them(make_service, scripted_llm):
     service = make_service(scripted_llm.url, unsupported_claims="drop")
-    scripted_llm.script(Reply(f"{SUPPORTED} Japan will also build a base on the Moon with India [2]."))
+    scripted_llm.script(
+        Reply(f"{SUPPORTED} Japan will also build a base on the Moon with India [2].")
+    )
     result = service.ask(QUESTION)
     assert result.answer == SUPPORTED
-    assert [s.text for s in result.unsupported] == ["Japan will also build a base on the Moon with India [2]."]
+    assert [s.text for s in result.unsupported] == [
+        "Japan will also build a base on the Moon with India [2]."
+    ]
 
 
-def test_drop_mode_with_nothing_supported_falls_back_to_the_extractive_answer(make_service, scripted_llm):
+def test_drop_mode_with_nothing_supported_falls_back_to_the_extractive_answer(
+    make_service, scripted_llm
+):
     service = make_service(scripted_llm.url, unsupported_claims="drop")
     scripted_llm.script(Reply("Japan will build a base on the Moon [2]."))
     result = service.ask(QUESTION)
@@ -123,7 +138,9 @@ def test_too_little_evidence_abstains_without_asking_the_llm(llm_service, script
     ],
     ids=["server-error", "malformed-json", "empty", "timeout"],
 )
-def test_a_failing_endpoint_gives_the_extractive_answer_marked_as_fallback(llm_service, scripted_llm, reply, error):
+def test_a_failing_endpoint_gives_the_extractive_answer_marked_as_fallback(
+    llm_service, scripted_llm, reply, error
+):
     scripted_llm.script(reply)
     result = llm_service.ask(QUESTION)
     assert result.answerer == "extractive" and error in result.fallback
@@ -133,7 +150,10 @@ def test_a_failing_endpoint_gives_the_extractive_answer_marked_as_fallback(llm_s
 def test_a_refused_connection_gives_the_extractive_answer(make_service):
     result = make_service(f"http://127.0.0.1:{free_port()}/v1").ask(QUESTION)
     assert result.answerer == "extractive"
-    assert result.fallback == "The language model endpoint failed (connection failed); answered extractively."
+    assert (
+        result.fallback
+        == "The language model endpoint failed (connection failed); answered extractively."
+    )
 
 
 def test_strict_mode_raises_instead(make_service, scripted_llm):
@@ -150,15 +170,24 @@ def test_strict_mode_raises_instead(make_service, scripted_llm):
 @pytest.mark.parametrize(
     ("claim", "reason"),
     [
-        ("Japan will invite 500 highly skilled Indian AI professionals to Mumbai by 2030 [1].",
-         "[1] does not mention Mumbai."),
-        ("Japan will invite 500 highly skilled Indian AI professionals within ten years [1].",
-         "[1] does not mention ten."),
-        ("Japan will not invite 500 highly skilled Indian AI professionals by 2030 [1].", "It negates what [1] says."),
+        (
+            "Japan will invite 500 highly skilled Indian AI professionals to Mumbai by 2030 [1].",
+            "[1] does not mention Mumbai.",
+        ),
+        (
+            "Japan will invite 500 highly skilled Indian AI professionals within ten years [1].",
+            "[1] does not mention ten.",
+        ),
+        (
+            "Japan will not invite 500 highly skilled Indian AI professionals by 2030 [1].",
+            "It negates what [1] says.",
+        ),
     ],
     ids=["name", "number-word", "negation"],
 )
-def test_a_claim_changing_a_name_a_count_or_the_sense_is_not_supported(llm_service, scripted_llm, claim, reason):
+def test_a_claim_changing_a_name_a_count_or_the_sense_is_not_supported(
+    llm_service, scripted_llm, claim, reason
+):
     scripted_llm.script(Reply(claim))
     [unsupported] = llm_service.ask(QUESTION).unsupported
     assert unsupported.reason == reason
@@ -170,10 +199,15 @@ def test_a_demonym_or_a_spelled_out_number_in_the_source_still_supports(llm_serv
 
 
 def test_a_claim_with_the_roles_reversed_is_not_supported(llm_service, scripted_llm):
-    scripted_llm.script(Reply("Jaishankar briefed Motegi on the regional security environment [1][2][3][4][5]."))
+    scripted_llm.script(
+        Reply("Jaishankar briefed Motegi on the regional security environment [1][2][3][4][5].")
+    )
     result = llm_service.ask("What did Motegi brief Jaishankar on?")
     [unsupported] = result.unsupported
-    assert "The sources say Motegi did this to Jaishankar, not the other way round." in unsupported.reason
+    assert (
+        "The sources say Motegi did this to Jaishankar, not the other way round."
+        in unsupported.reason
+    )
 
 
 def test_a_false_premise_abstains_before_the_llm_is_asked(llm_service, scripted_llm):

@@ -27,14 +27,18 @@ QUESTIONS = [
 def llama(tmp_path_factory):
     reason = LlamaServer.available()
     if reason:
-        pytest.fail(f"The llama.cpp test server is not installed ({reason}); run `make test`, which builds it.")
+        pytest.fail(
+            f"The llama.cpp test server is not installed ({reason}); run `make test`, which builds it."
+        )
     with LlamaServer(tmp_path_factory.mktemp("llama") / "llama.log") as server:
         yield server
 
 
 @pytest.fixture(scope="module")
 def smollm2_service(llama, sample_settings, sample_store, embedder):
-    settings = llm_settings(sample_settings, llama.url, llm_model=llama.model, llm_timeout=120, llm_temperature=0)
+    settings = llm_settings(
+        sample_settings, llama.url, llm_model=llama.model, llm_timeout=120, llm_temperature=0
+    )
     return IndexHandle(settings, embedder).service()
 
 
@@ -59,15 +63,24 @@ def test_every_sentence_the_model_writes_is_judged(answers, smollm2_service):
 
 def test_the_small_models_unsupported_claims_are_flagged(answers):
     unsupported = [sentence for result in answers for sentence in result.unsupported]
-    assert unsupported, "SmolLM2-135M is expected to write at least one claim its sources do not back"
+    assert unsupported, (
+        "SmolLM2-135M is expected to write at least one claim its sources do not back"
+    )
     assert all(sentence.reason for sentence in unsupported)
 
 
 @pytest.fixture(scope="module")
 def smollm2_dossier(tmp_path_factory, cli_data_dir, llama):
-    env = {"DOSSIER_ANSWERER": "llm", "DOSSIER_LLM_BASE_URL": llama.url, "DOSSIER_LLM_MODEL": llama.model,
-           "DOSSIER_LLM_TIMEOUT": "120", "DOSSIER_LLM_TEMPERATURE": "0"}
-    with serving(copy_of_sample_index(cli_data_dir, tmp_path_factory, "smollm2-serve"), **env) as process:
+    env = {
+        "DOSSIER_ANSWERER": "llm",
+        "DOSSIER_LLM_BASE_URL": llama.url,
+        "DOSSIER_LLM_MODEL": llama.model,
+        "DOSSIER_LLM_TIMEOUT": "120",
+        "DOSSIER_LLM_TEMPERATURE": "0",
+    }
+    with serving(
+        copy_of_sample_index(cli_data_dir, tmp_path_factory, "smollm2-serve"), **env
+    ) as process:
         yield process
 
 
@@ -97,6 +110,8 @@ def test_a_follow_up_is_condensed_by_the_model(smollm2_dossier):
         {"role": "assistant", "content": "Japan will invite 500 professionals [1]."},
         {"role": "user", "content": "and by when?"},
     ]
-    body = httpx.post(smollm2_dossier.url + "/v1/chat", json={"messages": conversation}, timeout=180).json()
+    body = httpx.post(
+        smollm2_dossier.url + "/v1/chat", json={"messages": conversation}, timeout=180
+    ).json()
     assert body["original_question"] == "and by when?" and body["question"]
     assert body["rewritten"] == (body["question"] != "and by when?")

@@ -47,7 +47,9 @@ def test_html_keeps_article_text_and_drops_scripts_and_navigation(tmp_path):
 
 def test_markdown_loses_its_markup(tmp_path):
     note = tmp_path / "brief.md"
-    note.write_text("# Port strike ends\n\nBy Jane Roe\n\nDockers voted to [return](http://x) **today**.\n")
+    note.write_text(
+        "# Port strike ends\n\nBy Jane Roe\n\nDockers voted to [return](http://x) **today**.\n"
+    )
     article = clean(load_one(note))
     assert article.title == "Port strike ends"
     assert article.author == "Jane Roe"
@@ -57,10 +59,19 @@ def test_markdown_loses_its_markup(tmp_path):
 def test_jsonl_records_keep_their_ids_and_fields(tmp_path):
     records = tmp_path / "wire.jsonl"
     lines = [
-        {"doc_id": "w1", "title": "", "text": "New York CNN —\n\nA storm hit the coast.", "publish_date": "2022/06/12", "url": "https://example.com/a", "source": "gcs"},
+        {
+            "doc_id": "w1",
+            "title": "",
+            "text": "New York CNN —\n\nA storm hit the coast.",
+            "publish_date": "2022/06/12",
+            "url": "https://example.com/a",
+            "source": "gcs",
+        },
         {"doc_id": "w2", "title": "Markets rally", "text": "Stocks rose.", "author": "Ann Lee"},
     ]
-    records.write_text("\n".join(json.dumps(line) for line in lines) + "\nnot json\n{\"doc_id\": \"w3\"}\n")
+    records.write_text(
+        "\n".join(json.dumps(line) for line in lines) + '\nnot json\n{"doc_id": "w3"}\n'
+    )
     items = list(load_path(records))
     articles = [clean(item) for item in items if isinstance(item, RawArticle)]
     skipped = [item for item in items if isinstance(item, Skipped)]

@@ -16,7 +16,9 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def client(llm_dossier) -> openai.OpenAI:
-    return openai.OpenAI(base_url=llm_dossier.url + "/v1", api_key="unused", max_retries=0, timeout=60)
+    return openai.OpenAI(
+        base_url=llm_dossier.url + "/v1", api_key="unused", max_retries=0, timeout=60
+    )
 
 
 def test_models_lists_dossier(client):
@@ -25,14 +27,18 @@ def test_models_lists_dossier(client):
 
 def test_a_completion_carries_the_answer_and_its_sources(client, scripted_llm):
     scripted_llm.script(Reply(SUPPORTED))
-    completion = client.chat.completions.create(model="dossier", messages=[{"role": "user", "content": QUESTION}])
+    completion = client.chat.completions.create(
+        model="dossier", messages=[{"role": "user", "content": QUESTION}]
+    )
     content = completion.choices[0].message.content
     answer, sources = content.split("\n\nSources:\n")
     assert answer == SUPPORTED and completion.choices[0].finish_reason == "stop"
     [source] = completion.sources
     assert source["id"] == 1 and "500 highly skilled" in source["quote"]
-    assert sources.startswith(f"[1] {source['title']}: \"{source['quote']}\"")
-    assert completion.dossier["unsupported"] == [] and completion.dossier["answerer"] == "llm:scripted"
+    assert sources.startswith(f'[1] {source["title"]}: "{source["quote"]}"')
+    assert (
+        completion.dossier["unsupported"] == [] and completion.dossier["answerer"] == "llm:scripted"
+    )
     assert completion.usage.total_tokens > 0
 
 
@@ -44,8 +50,13 @@ def test_a_streamed_completion_arrives_in_chunks_with_the_sources_last(client, s
     chunks = list(stream)  # the client stops at [DONE]
     assert chunks[0].choices[0].delta.role == "assistant"
     text = "".join(chunk.choices[0].delta.content or "" for chunk in chunks)
-    assert text.startswith(f"{SUPPORTED} Japan will also build a base on the Moon [2].\n\nSources:\n[1] ")
-    assert "Not supported by the cited sources:\n- Japan will also build a base on the Moon [2]." in text
+    assert text.startswith(
+        f"{SUPPORTED} Japan will also build a base on the Moon [2].\n\nSources:\n[1] "
+    )
+    assert (
+        "Not supported by the cited sources:\n- Japan will also build a base on the Moon [2]."
+        in text
+    )
     last = chunks[-1]
     assert last.choices[0].finish_reason == "stop" and [s["id"] for s in last.sources] == [1, 2]
     assert len(last.dossier["unsupported"]) == 1
@@ -55,15 +66,21 @@ def test_a_streamed_completion_arrives_in_chunks_with_the_sources_last(client, s
 def test_the_raw_stream_ends_with_done(llm_dossier, scripted_llm):
     scripted_llm.script(Reply(SUPPORTED))
     body = {"model": "dossier", "messages": [{"role": "user", "content": QUESTION}], "stream": True}
-    with httpx.stream("POST", llm_dossier.url + "/v1/chat/completions", json=body, timeout=60) as response:
+    with httpx.stream(
+        "POST", llm_dossier.url + "/v1/chat/completions", json=body, timeout=60
+    ) as response:
         lines = [line for line in response.iter_lines() if line]
     assert lines[-1] == "data: [DONE]" and all(line.startswith("data: ") for line in lines)
 
 
 def test_an_unknown_model_is_an_openai_error(client):
     with pytest.raises(openai.NotFoundError) as error:
-        client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": QUESTION}])
-    assert error.value.body["code"] == "model-not-found" and "dossier" in error.value.body["message"]
+        client.chat.completions.create(
+            model="gpt-4o", messages=[{"role": "user", "content": QUESTION}]
+        )
+    assert (
+        error.value.body["code"] == "model-not-found" and "dossier" in error.value.body["message"]
+    )
 
 
 def test_an_invalid_request_is_an_openai_error(client):
@@ -74,13 +91,17 @@ def test_an_invalid_request_is_an_openai_error(client):
 
 @pytest.fixture(scope="module")
 def strict_app(sample_settings, sample_store, embedder, scripted_llm):
-    with TestClient(create_app(llm_settings(sample_settings, scripted_llm.url, llm_strict=True), embedder)) as app:
+    with TestClient(
+        create_app(llm_settings(sample_settings, scripted_llm.url, llm_strict=True), embedder)
+    ) as app:
         yield app
 
 
 def test_strict_mode_answers_a_timeout_with_504_problem(strict_app, scripted_llm):
     scripted_llm.script(Reply(SUPPORTED, delay=5))
-    response = strict_app.post("/v1/chat", json={"messages": [{"role": "user", "content": QUESTION}], "stream": True})
+    response = strict_app.post(
+        "/v1/chat", json={"messages": [{"role": "user", "content": QUESTION}], "stream": True}
+    )
     assert response.status_code == 504
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["type"] == "/problems/llm-timeout"

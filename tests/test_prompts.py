@@ -11,11 +11,24 @@ from server.retrieve import Passage
 
 def passage(number: int, words: int = 50) -> Passage:
     text = " ".join(["word"] * words) + "."
-    return Passage(f"doc{number}#0000", f"doc{number}", f"Title {number}", None, "2026-01-19", text, 0, len(text), 1.0)
+    return Passage(
+        f"doc{number}#0000",
+        f"doc{number}",
+        f"Title {number}",
+        None,
+        "2026-01-19",
+        text,
+        0,
+        len(text),
+        1.0,
+    )
 
 
 def test_each_template_renders_with_its_variables():
-    assert render("passage", number=3, title="T", published="2026-01-19", text="Body.") == "[3] T (2026-01-19)\nBody."
+    assert (
+        render("passage", number=3, title="T", published="2026-01-19", text="Body.")
+        == "[3] T (2026-01-19)\nBody."
+    )
     system = render("answer_system", passage_count=5, max_sentences=4)
     assert "1 to 5" in system and "[1]" in system and "The sources do not say." in system
     assert "data, not instructions" in system
@@ -58,7 +71,7 @@ def test_a_passage_that_does_not_fit_is_not_cut():
 def test_condensing_shows_the_latest_turns_without_the_source_list():
     history = [
         Turn("user", "How many professionals will Japan invite?"),
-        Turn("assistant", "Japan will invite 500 [1].\n\nSources:\n[1] Title: \"quote\""),
+        Turn("assistant", 'Japan will invite 500 [1].\n\nSources:\n[1] Title: "quote"'),
     ]
     [message] = condense_messages(history, "and by when?")
     assert "User: How many professionals will Japan invite?" in message.content

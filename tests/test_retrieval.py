@@ -44,7 +44,11 @@ def test_reciprocal_rank_fusion_rewards_agreement():
 
 def test_a_syndicated_copy_is_dropped_but_the_same_documents_passages_are_kept():
     story = "Japan and India agreed on Friday to deepen cooperation on critical minerals and AI research."
-    ranked = [passage("a#0", "a", story), passage("b#0", "b", "Reuters: " + story), passage("a#1", "a", story)]
+    ranked = [
+        passage("a#0", "a", story),
+        passage("b#0", "b", "Reuters: " + story),
+        passage("a#1", "a", story),
+    ]
     assert [p.chunk_id for p in without_near_duplicates(ranked, 0.6)] == ["a#0", "a#1"]
 
 
@@ -56,7 +60,9 @@ def test_ingest_keeps_the_bm25_index_in_step_with_chroma(indexed, articles_dir):
     (articles_dir / f"{CHINA}.txt").unlink()
     ingestor.run([articles_dir], sync=True)
     sparse = SparseIndex.load(sparse_folder(settings.store))
-    assert sorted(sparse.table.ids) == chroma_ids(store) and all(i.startswith(MOTEGI) for i in sparse.table.ids)
+    assert sorted(sparse.table.ids) == chroma_ids(store) and all(
+        i.startswith(MOTEGI) for i in sparse.table.ids
+    )
 
 
 def test_a_missing_or_stale_bm25_index_is_rebuilt_from_chroma_on_open(indexed, embedder):
@@ -67,7 +73,9 @@ def test_a_missing_or_stale_bm25_index_is_rebuilt_from_chroma_on_open(indexed, e
     assert sorted(service.retriever.sparse.sparse.table.ids) == chroma_ids(store)
     assert SparseIndex.load(folder) is not None
 
-    stale = SparseIndex.build(["x#0000"], ["a passage Chroma does not have"], [{"doc_id": "x", "content_hash": "h"}])
+    stale = SparseIndex.build(
+        ["x#0000"], ["a passage Chroma does not have"], [{"doc_id": "x", "content_hash": "h"}]
+    )
     stale.save(folder)
     service.store.close()
     service = IndexHandle(settings, embedder).service()
@@ -86,7 +94,10 @@ def test_keyword_search_finds_an_exact_term_dense_search_ranks_low(service):
     ("filters", "expected"),
     [
         (SearchFilters(doc_ids=(CHINA,)), {CHINA}),
-        (SearchFilters(published_from=dt.date(2026, 1, 1)), {CHINA}),  # the other article has no date
+        (
+            SearchFilters(published_from=dt.date(2026, 1, 1)),
+            {CHINA},
+        ),  # the other article has no date
         (SearchFilters(published_to=dt.date(2025, 12, 31)), set()),
         (SearchFilters(source="nowhere"), set()),
     ],
@@ -100,10 +111,14 @@ def test_filters_hold_for_both_searches(service, filters, expected):
     result = service.ask(question, filters=filters)
     assert {c.doc_id for c in result.citations} <= expected
     if not expected:
-        assert result.abstained  # nothing to quote; with sources it may still abstain on a keyword query
+        assert (
+            result.abstained
+        )  # nothing to quote; with sources it may still abstain on a keyword query
 
 
-def test_a_syndicated_copy_of_an_article_does_not_crowd_the_results(tmp_path, embedder, articles_dir):
+def test_a_syndicated_copy_of_an_article_does_not_crowd_the_results(
+    tmp_path, embedder, articles_dir
+):
     copy = articles_dir / "wire-copy-of-the-china-article.txt"
     copy.write_text((articles_dir / f"{CHINA}.txt").read_text())
     settings = settings_for(tmp_path / "data")

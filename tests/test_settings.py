@@ -32,7 +32,9 @@ def test_defaults_keep_data_under_the_working_directory(monkeypatch):
     assert settings.server.host == "127.0.0.1" and settings.server.port == 8000
 
 
-@pytest.mark.parametrize(("name", "value"), [("DOSSIER_CHUNK_SIZE", "1000"), ("DOSSIER_COLLECTION", "ab")])
+@pytest.mark.parametrize(
+    ("name", "value"), [("DOSSIER_CHUNK_SIZE", "1000"), ("DOSSIER_COLLECTION", "ab")]
+)
 def test_invalid_values_are_refused(monkeypatch, name, value):
     monkeypatch.setenv(name, value)
     with pytest.raises(ValidationError):

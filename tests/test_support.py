@@ -39,10 +39,18 @@ def dated_service(tmp_path_factory, embedder):
     """Two reports of the same figure, a year apart."""
     folder = tmp_path_factory.mktemp("dated")
     records = [
-        {"doc_id": "acme-2024", "title": "Acme results", "publish_date": "2024-03-01",
-         "text": "Acme Corporation reported annual profits of 5 million dollars, its chief executive said on Friday."},
-        {"doc_id": "acme-2025", "title": "Acme results", "publish_date": "2025-03-01",
-         "text": "Acme Corporation reported annual profits of 7 million dollars, its chief executive said on Friday."},
+        {
+            "doc_id": "acme-2024",
+            "title": "Acme results",
+            "publish_date": "2024-03-01",
+            "text": "Acme Corporation reported annual profits of 5 million dollars, its chief executive said on Friday.",
+        },
+        {
+            "doc_id": "acme-2025",
+            "title": "Acme results",
+            "publish_date": "2025-03-01",
+            "text": "Acme Corporation reported annual profits of 7 million dollars, its chief executive said on Friday.",
+        },
     ]
     (folder / "acme.jsonl").write_text("\n".join(json.dumps(r) for r in records))
     settings = settings_for(folder / "data")

@@ -95,7 +95,9 @@ def test_an_upload_with_nothing_to_ingest_is_a_problem(upload_dossier):
     assert response.headers["content-type"] == "application/problem+json"
     problem = response.json()
     assert problem["type"] == "/problems/nothing-ingested"
-    assert problem["detail"].startswith("None of the uploaded files could be ingested (notes.pdf: unsupported")
+    assert problem["detail"].startswith(
+        "None of the uploaded files could be ingested (notes.pdf: unsupported"
+    )
     assert uploaded_files(upload_dossier) == []
     missing = httpx.post(upload_dossier.url + "/v1/documents", params={"wait": "true"}, timeout=30)
     assert missing.status_code == 422 and missing.json()["detail"] == "files: Field required"
@@ -122,7 +124,12 @@ def test_deleting_a_document_ingested_from_a_folder_keeps_its_file(upload_dossie
     assert ingested.returncode == 0, ingested.stderr
     refused = httpx.delete(upload_dossier.url + "/v1/documents/valdora", timeout=60)
     assert refused.status_code == 409 and "send replace=true" in refused.json()["detail"]
-    assert httpx.delete(upload_dossier.url + "/v1/documents/valdora?replace=true", timeout=60).status_code == 200
+    assert (
+        httpx.delete(
+            upload_dossier.url + "/v1/documents/valdora?replace=true", timeout=60
+        ).status_code
+        == 200
+    )
     assert (folder / "valdora.txt").exists()
     assert ask(upload_dossier.url)["abstained"]
 
@@ -149,4 +156,6 @@ def test_an_upload_is_saved_under_a_safe_name(name, saved):
 
 
 def test_a_name_with_no_safe_characters_gets_a_generated_one():
-    assert safe_filename("日本.txt").startswith("upload-") and safe_filename("日本.txt").endswith(".txt")
+    assert safe_filename("日本.txt").startswith("upload-") and safe_filename("日本.txt").endswith(
+        ".txt"
+    )

@@ -41,7 +41,9 @@ The harbour master of Korvath, Tomas Reyl, said the emails asked staff to reset 
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
-    assert CHROMIUM.exists(), "the browser tests need Debian's chromium: apt-get install -y chromium"
+    assert CHROMIUM.exists(), (
+        "the browser tests need Debian's chromium: apt-get install -y chromium"
+    )
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox", "--disable-gpu"]
@@ -134,7 +136,9 @@ def test_a_known_question_gets_an_answer_with_citation_chips(chat):
     expect(tip).to_contain_text("500")
     expect(tip).to_contain_text("India-Japan Strategic Partnership Deepens")  # the article's title
     expect(tip).to_contain_text("date unknown")  # this article has none
-    expect(answer.locator(".sources li").first).to_contain_text("India-Japan Strategic Partnership Deepens")
+    expect(answer.locator(".sources li").first).to_contain_text(
+        "India-Japan Strategic Partnership Deepens"
+    )
     chat.shot("desktop-answer-with-chip-tooltip")
 
 
@@ -144,10 +148,18 @@ def test_clicking_a_chip_shows_the_quote_highlighted_in_its_article(chat, web_do
     mark = chat.page.locator("#source-panel mark.cited")
     expect(mark).to_be_visible()
     expect(mark).to_be_in_viewport()
-    result = httpx.post(web_dossier.url + "/v1/ask", json={"question": KNOWN_QUESTION}, timeout=60).json()
+    result = httpx.post(
+        web_dossier.url + "/v1/ask", json={"question": KNOWN_QUESTION}, timeout=60
+    ).json()
     citation = result["citations"][0]
-    text = httpx.get(f"{web_dossier.url}/v1/documents/{citation['doc_id']}", timeout=30).json()["text"]
-    assert mark.inner_text() == text[citation["start_char"]:citation["end_char"]] == citation["quote"]
+    text = httpx.get(f"{web_dossier.url}/v1/documents/{citation['doc_id']}", timeout=30).json()[
+        "text"
+    ]
+    assert (
+        mark.inner_text()
+        == text[citation["start_char"] : citation["end_char"]]
+        == citation["quote"]
+    )
     expect(chat.page.locator("#source-heading")).to_have_text(citation["title"])
     expect(chat.page.locator("#source-warning")).to_be_hidden()
     chat.shot("desktop-source-panel-quote-highlighted")
@@ -180,7 +192,9 @@ def test_an_unanswerable_question_is_shown_as_an_abstention(chat):
     expect(abstained).to_contain_text("Not in the sources")
     expect(abstained.locator(".chip")).to_have_count(0)
     style = "e => getComputedStyle(e).borderStyle + ' ' + getComputedStyle(e).backgroundColor"
-    assert abstained.evaluate(style) != answered.evaluate(style), "an abstention must look unlike an answer"
+    assert abstained.evaluate(style) != answered.evaluate(style), (
+        "an abstention must look unlike an answer"
+    )
     chat.shot("desktop-abstention")
 
 
@@ -236,13 +250,17 @@ def test_the_keyboard_reaches_a_citation_and_returns_from_the_source(chat):
 
 
 def test_an_answer_is_copied_as_markdown_with_its_sources(browser, web_dossier, screenshots):
-    with chat_page(browser, web_dossier, screenshots, permissions=["clipboard-read", "clipboard-write"]) as chat:
+    with chat_page(
+        browser, web_dossier, screenshots, permissions=["clipboard-read", "clipboard-write"]
+    ) as chat:
         answer = chat.ask(KNOWN_QUESTION)
         answer.get_by_role("button", name="Copy as Markdown").click()
         expect(answer.locator(".copy-status")).to_have_text("Copied.")
         copied = chat.page.evaluate("navigator.clipboard.readText()")
     assert copied.startswith(f"**Question:** {KNOWN_QUESTION}")
-    assert "**Sources**" in copied and re.search(r"\[1\] “.*500.*” \(India-Japan Strategic .+, date unknown", copied)
+    assert "**Sources**" in copied and re.search(
+        r"\[1\] “.*500.*” \(India-Japan Strategic .+, date unknown", copied
+    )
 
 
 def test_an_uploaded_article_can_be_asked_about_then_deleted(chat, tmp_path):
@@ -293,7 +311,9 @@ def test_an_upload_that_holds_no_article_says_why(chat, tmp_path):
     panel = chat.open_documents()
     panel.locator("#file-input").set_input_files(empty)
     message = panel.locator("#upload-message")
-    expect(message).to_contain_text("Nothing ingested: None of the uploaded files could be ingested")
+    expect(message).to_contain_text(
+        "Nothing ingested: None of the uploaded files could be ingested"
+    )
     expect(message).to_contain_text("unsupported file type '.pdf'")
 
 
@@ -311,7 +331,9 @@ def test_an_article_holding_markup_shows_it_as_text_and_runs_nothing(chat):
     panel = chat.open_documents()
     drop_file(chat.page, "#drop-zone", "harbour-phishing.txt", XSS_ARTICLE)
     expect(panel.locator("#upload-message")).to_contain_text("1 added", timeout=60_000)
-    expect(panel).to_contain_text('Harbour Authority Warns of <script>alert("title")</script> Phishing Emails')
+    expect(panel).to_contain_text(
+        'Harbour Authority Warns of <script>alert("title")</script> Phishing Emails'
+    )
     panel.locator("#documents-close").click()
 
     answer = chat.ask("What did the emails sent to the Korvath harbour authority staff hide?")
@@ -333,9 +355,15 @@ def test_the_page_forbids_inline_scripts_and_other_origins(web_dossier):
     policy = response.headers["content-security-policy"]
     assert "script-src 'self'" in policy and "default-src 'self'" in policy
     assert "unsafe-inline" not in policy and "http" not in policy
-    assert "<script type=\"module\" src=\"/static/js/app.js\">" in response.text
-    assert not re.search(r"<script(?![^>]*\bsrc=)", response.text), "the page holds an inline script"
-    assert httpx.get(web_dossier.url + "/static/js/app.js").headers["content-type"].startswith("text/javascript")
+    assert '<script type="module" src="/static/js/app.js">' in response.text
+    assert not re.search(r"<script(?![^>]*\bsrc=)", response.text), (
+        "the page holds an inline script"
+    )
+    assert (
+        httpx.get(web_dossier.url + "/static/js/app.js")
+        .headers["content-type"]
+        .startswith("text/javascript")
+    )
 
 
 def test_a_server_with_no_documents_yet_says_so_and_takes_an_upload(browser, tmp_path, screenshots):
@@ -365,7 +393,9 @@ def test_an_unreachable_server_is_reported_in_words(chat):
     chat.shot("desktop-server-unreachable")
     chat.page.unroute("**/v1/chat")
     answer.get_by_role("button", name="Try again").click()
-    expect(chat.page.locator(".turn .answer").last).to_have_class(re.compile(r"is-done"), timeout=60_000)
+    expect(chat.page.locator(".turn .answer").last).to_have_class(
+        re.compile(r"is-done"), timeout=60_000
+    )
     expect(chat.page.locator(".turn")).to_have_count(1)  # the failed attempt is replaced
 
 
@@ -378,8 +408,12 @@ def test_a_problem_from_the_server_is_shown_as_its_title_and_detail(chat):
     assert "{" not in error.inner_text(), "raw JSON shown"
 
 
-def test_at_phone_width_everything_fits_and_the_source_covers_the_screen(browser, web_dossier, screenshots):
-    with chat_page(browser, web_dossier, screenshots, viewport=PHONE, is_mobile=True, has_touch=True) as chat:
+def test_at_phone_width_everything_fits_and_the_source_covers_the_screen(
+    browser, web_dossier, screenshots
+):
+    with chat_page(
+        browser, web_dossier, screenshots, viewport=PHONE, is_mobile=True, has_touch=True
+    ) as chat:
         answer = chat.ask(KNOWN_QUESTION)
         chat.ask(UNANSWERABLE)
         answer.scroll_into_view_if_needed()
@@ -433,7 +467,9 @@ CONTRAST_FAILURES = """() => {
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_text_contrast_meets_wcag_aa(browser, llm_dossier, scripted_llm, screenshots, scheme):
-    scripted_llm.script(Reply(f"{SUPPORTED} It will also build a base on the Moon [2]."))  # one flagged sentence
+    scripted_llm.script(
+        Reply(f"{SUPPORTED} It will also build a base on the Moon [2].")
+    )  # one flagged sentence
     with chat_page(browser, llm_dossier, screenshots, color_scheme=scheme) as chat:
         chat.ask(KNOWN_QUESTION)
         chat.ask(UNANSWERABLE)
@@ -484,14 +520,23 @@ def test_an_unsupported_sentence_is_marked_with_its_reason(llm_chat, scripted_ll
     expect(llm_chat.page.locator("#source-warning")).to_be_hidden()  # the quote is at its offsets
 
 
-def test_sentences_left_out_of_the_answer_are_listed_apart(browser, cli_data_dir, tmp_path_factory, scripted_llm, screenshots):
+def test_sentences_left_out_of_the_answer_are_listed_apart(
+    browser, cli_data_dir, tmp_path_factory, scripted_llm, screenshots
+):
     env = {
-        "DOSSIER_ANSWERER": "llm", "DOSSIER_LLM_BASE_URL": scripted_llm.url, "DOSSIER_LLM_MODEL": "scripted",
-        "DOSSIER_LLM_RETRIES": "0", "DOSSIER_UNSUPPORTED_CLAIMS": "drop",
+        "DOSSIER_ANSWERER": "llm",
+        "DOSSIER_LLM_BASE_URL": scripted_llm.url,
+        "DOSSIER_LLM_MODEL": "scripted",
+        "DOSSIER_LLM_RETRIES": "0",
+        "DOSSIER_UNSUPPORTED_CLAIMS": "drop",
     }
     scripted_llm.script(Reply(f"{SUPPORTED} It will also build a base on the Moon [2]."))
-    with serving(copy_of_sample_index(cli_data_dir, tmp_path_factory, "web-drop"), **env) as dropping, \
-            chat_page(browser, dropping, screenshots) as chat:
+    with (
+        serving(
+            copy_of_sample_index(cli_data_dir, tmp_path_factory, "web-drop"), **env
+        ) as dropping,
+        chat_page(browser, dropping, screenshots) as chat,
+    ):
         answer = chat.ask(KNOWN_QUESTION)
         expect(answer.locator(".answer-body > p").first).not_to_contain_text("Moon")
         expect(answer.locator(".sentence.unsupported")).to_have_count(0)
@@ -505,7 +550,9 @@ def test_sentences_left_out_of_the_answer_are_listed_apart(browser, cli_data_dir
 
 def test_stop_ends_a_streaming_answer(llm_chat, scripted_llm):
     words = " ".join(f"word{n}" for n in range(200))
-    scripted_llm.script(Reply(f"Japan will invite 500 professionals {words} [1].", token_delay=0.05))
+    scripted_llm.script(
+        Reply(f"Japan will invite 500 professionals {words} [1].", token_delay=0.05)
+    )
     page = llm_chat.page
     page.fill("#question", KNOWN_QUESTION)
     page.press("#question", "Enter")
@@ -530,11 +577,15 @@ API_KEY = "k-team-7d41c2a9"
 def keyed_dossier(cli_data_dir, tmp_path_factory) -> Iterator:
     """`dossier serve` that wants a key for every /v1 route."""
     data_dir = copy_of_sample_index(cli_data_dir, tmp_path_factory, "keyed")
-    with serving(data_dir, DOSSIER_API_KEYS=f"k-other-0000,{API_KEY}", DOSSIER_AUTH_READS="true") as process:
+    with serving(
+        data_dir, DOSSIER_API_KEYS=f"k-other-0000,{API_KEY}", DOSSIER_AUTH_READS="true"
+    ) as process:
         yield process
 
 
-def test_the_chat_asks_for_the_key_once_and_answers_with_citations(browser, keyed_dossier, screenshots):
+def test_the_chat_asks_for_the_key_once_and_answers_with_citations(
+    browser, keyed_dossier, screenshots
+):
     with chat_page(browser, keyed_dossier, screenshots) as chat:
         page = chat.page
         expect(page.locator("#status")).to_contain_text("2 documents")  # /readyz stays open

@@ -21,8 +21,16 @@ def turns_of(messages: list[ChatMessage]) -> list[Turn]:
 @router.post(
     "/chat",
     response_model=ChatResponse,
-    responses={200: {"content": {"text/event-stream": {"description": "With `stream: true`: events "
-                                                       "`question`, `sources`, `delta`..., `done` (or `error`)."}}}},
+    responses={
+        200: {
+            "content": {
+                "text/event-stream": {
+                    "description": "With `stream: true`: events "
+                    "`question`, `sources`, `delta`..., `done` (or `error`)."
+                }
+            }
+        }
+    },
 )
 async def chat(body: ChatRequest, request: Request, service: ServiceDep):
     """Answer the last question of a conversation, rewritten to stand alone; stream it on request."""
@@ -32,16 +40,18 @@ async def chat(body: ChatRequest, request: Request, service: ServiceDep):
         return EventSourceResponse(server_sent(turn.events(), request), headers=STREAM_HEADERS)
     result = await turn.answer()
     return ChatResponse(
-        **result.to_dict(), original_question=turn.standalone.original, rewritten=turn.standalone.rewritten
+        **result.to_dict(),
+        original_question=turn.standalone.original,
+        rewritten=turn.standalone.rewritten,
     )
 
 
-async def server_sent(events: AsyncIterator[tuple[str, dict]], request: Request) -> AsyncIterator[bytes]:
+async def server_sent(
+    events: AsyncIterator[tuple[str, dict]], request: Request
+) -> AsyncIterator[bytes]:
     """The events on the wire; a client gone away closes them, which stops the LLM's generation."""
     async with aclosing(events):
         async for name, data in events:
             if await request.is_disconnected():
                 return
             yield format_sse_event(data_str=json.dumps(data, ensure_ascii=False), event=name)
-
-

@@ -29,7 +29,9 @@ REPLACE = Query(
 def list_documents(service: ServiceDep) -> DocumentList:
     """List the ingested articles with their metadata, origin and history."""
     records = service.documents()
-    return DocumentList(count=len(records), documents=[document_summary(record) for record in records])
+    return DocumentList(
+        count=len(records), documents=[document_summary(record) for record in records]
+    )
 
 
 @router.post(
@@ -42,12 +44,16 @@ def list_documents(service: ServiceDep) -> DocumentList:
     },
 )
 async def upload_documents(
-    files: Annotated[list[UploadFile], File(description="Article files: .txt, .md, .html, .json or .jsonl.")],
+    files: Annotated[
+        list[UploadFile], File(description="Article files: .txt, .md, .html, .json or .jsonl.")
+    ],
     request: Request,
     index: IndexDep,
     settings: SettingsDep,
     jobs: JobsDep,
-    wait: Annotated[bool, Query(description="Answer when ingested (201 and the summary), not when queued.")] = False,
+    wait: Annotated[
+        bool, Query(description="Answer when ingested (201 and the summary), not when queued.")
+    ] = False,
     replace: Annotated[bool, REPLACE] = False,
 ) -> JSONResponse:
     """Upload article files; they are ingested by a job (`GET /v1/jobs/{id}`), one job at a time.

@@ -48,14 +48,19 @@ class CompletionRequest(BaseModel):
 @router.get("/models")
 def list_models() -> dict:
     """The one model Dossier serves, in OpenAI's list format."""
-    return {"object": "list", "data": [{"id": MODEL_ID, "object": "model", "created": STARTED, "owned_by": "dossier"}]}
+    return {
+        "object": "list",
+        "data": [{"id": MODEL_ID, "object": "model", "created": STARTED, "owned_by": "dossier"}],
+    }
 
 
 @router.post("/chat/completions")
 async def chat_completions(body: CompletionRequest, request: Request, service: ServiceDep):
     """Answer the conversation's last question as an OpenAI chat completion (streamed on request)."""
     if body.model != MODEL_ID:
-        raise ModelNotFoundError(f"The model {body.model!r} does not exist; GET /v1/models lists {MODEL_ID!r}.")
+        raise ModelNotFoundError(
+            f"The model {body.model!r} does not exist; GET /v1/models lists {MODEL_ID!r}."
+        )
     turn = ChatTurn(service, turns_of(body.messages), None, None)
     await turn.prepare(streaming=body.stream)
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
@@ -69,7 +74,12 @@ async def chat_completions(body: CompletionRequest, request: Request, service: S
         "created": int(time.time()),
         "model": MODEL_ID,
         "choices": [
-            {"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop", "logprobs": None}
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": content},
+                "finish_reason": "stop",
+                "logprobs": None,
+            }
         ],
         "usage": usage(turn.standalone.question, content),
         "sources": answer["citations"],
@@ -83,8 +93,12 @@ async def chunks(turn: ChatTurn, completion_id: str, request: Request) -> AsyncI
 
     def chunk(delta: dict, finish: str | None = None, **extra) -> bytes:
         body = {
-            "id": completion_id, "object": "chat.completion.chunk", "created": created, "model": MODEL_ID,
-            "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}], **extra,
+            "id": completion_id,
+            "object": "chat.completion.chunk",
+            "created": created,
+            "model": MODEL_ID,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}],
+            **extra,
         }
         return f"data: {json.dumps(body, ensure_ascii=False)}\n\n".encode()
 
@@ -129,7 +143,7 @@ def footer(answer: dict) -> str:
         for c in answer["citations"]:
             date = f", {c['published_at']}" if c["published_at"] else ""
             url = f" {c['url']}" if c["url"] else ""
-            lines.append(f"[{c['id']}] {c['title']}{date}: \"{c['quote']}\"{url}")
+            lines.append(f'[{c["id"]}] {c["title"]}{date}: "{c["quote"]}"{url}')
     if answer["unsupported"]:
         lines += ["", "Not supported by the cited sources:"]
         lines += [f"- {s['text']} ({s['reason']})" for s in answer["unsupported"]]
@@ -140,15 +154,37 @@ def verification(answer: dict, turn: ChatTurn) -> dict:
     return {
         "question": turn.standalone.question,
         "rewritten": turn.standalone.rewritten,
-        **{key: answer[key] for key in ("abstained", "abstention_reason", "short_answer", "answerer", "fallback",
-                                         "sentences", "unsupported", "invalid_markers", "evidence_score", "timings_ms")},
+        **{
+            key: answer[key]
+            for key in (
+                "abstained",
+                "abstention_reason",
+                "short_answer",
+                "answerer",
+                "fallback",
+                "sentences",
+                "unsupported",
+                "invalid_markers",
+                "evidence_score",
+                "timings_ms",
+            )
+        },
     }
 
 
 def usage(question: str, content: str) -> dict:
     prompt, completion = count_tokens(question), count_tokens(content)
-    return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+    }
 
 
 def openai_error_body(problem: dict) -> dict:
-    return {"message": problem["detail"], "type": "server_error", "param": None, "code": problem["type"].rsplit("/", 1)[-1]}
+    return {
+        "message": problem["detail"],
+        "type": "server_error",
+        "param": None,
+        "code": problem["type"].rsplit("/", 1)[-1],
+    }
