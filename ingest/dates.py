@@ -33,7 +33,7 @@ def parse_date(text: str | None) -> str | None:
     value = text.strip()
     value = re.sub(r"^(published|updated|posted|date)\s*:?\s*", "", value, flags=re.IGNORECASE)
     try:
-        return datetime.fromisoformat(value)  # 3.11+ reads a trailing Z.date().isoformat()
+        return datetime.fromisoformat(value).date().isoformat()  # 3.11+ reads a trailing Z itself
     except ValueError:
         pass
     for fmt in _FORMATS:
