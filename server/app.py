@@ -16,9 +16,10 @@ from .errors import install_error_handlers
 from .guard import Guard, ProblemCORSMiddleware, load_api_keys, safe_request_id
 from .jobs import JOBS, JobQueue
 from .logs import configure_logging, redacted_url, request_id
-from .routes import ask, chat, docs, documents, health, jobs, openai, search, ui
+from .routes import ask, chat, docs, documents, health, jobs, openai, search, suggestions, ui
 from .routes import metrics as metrics_route
 from .service import IndexHandle
+from .suggestions import SuggestionCache
 from .uploads import tidy_uploads
 
 logger = logging.getLogger(__name__)
@@ -35,6 +36,7 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
     async def lifespan(app: FastAPI):
         app.state.settings = settings
         app.state.index = IndexHandle(settings, embedder or Embedder(settings.embedding))
+        app.state.suggestions = SuggestionCache()  # kept per index generation
         llm = settings.llm
         if llm.answerer == "llm":  # never the API key
             logger.info(
@@ -83,7 +85,7 @@ def create_app(settings: Settings, embedder: Embedder | None = None) -> FastAPI:
         )
     app.middleware("http")(ui.add_page_headers)
     app.middleware("http")(log_request)
-    for module in (ask, chat, search, documents, jobs, health, openai, metrics_route):
+    for module in (ask, chat, search, suggestions, documents, jobs, health, openai, metrics_route):
         summarise_routes_from_docstrings(module.router)
         app.include_router(module.router)
     app.include_router(ui.router)

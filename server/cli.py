@@ -353,9 +353,9 @@ def local_ask(request) -> dict:
 
 
 def local_documents() -> dict:
-    from .routes.documents import list_documents
+    from .routes.documents import document_list
 
-    return list_documents(local_service()).model_dump()
+    return document_list(local_service().documents()).model_dump()
 
 
 def remote(method: str, url: str, path: str, api_key: str | None, **kwargs) -> dict:

@@ -9,6 +9,7 @@ from ingest.settings import Settings
 
 from .jobs import JobQueue
 from .service import IndexHandle, QueryService
+from .suggestions import SuggestionCache
 
 
 def get_settings(request: Request) -> Settings:
@@ -23,6 +24,10 @@ def get_jobs(request: Request) -> JobQueue:
     return request.app.state.jobs
 
 
+def get_suggestions(request: Request) -> SuggestionCache:
+    return request.app.state.suggestions
+
+
 def get_service(index: Annotated[IndexHandle, Depends(get_index)]) -> Iterator[QueryService]:
     """The query service, held open for the whole request (a stream's too)."""
     with index.reading() as service:
@@ -33,3 +38,4 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 IndexDep = Annotated[IndexHandle, Depends(get_index)]
 ServiceDep = Annotated[QueryService, Depends(get_service)]
 JobsDep = Annotated[JobQueue, Depends(get_jobs)]
+SuggestionsDep = Annotated[SuggestionCache, Depends(get_suggestions)]

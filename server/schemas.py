@@ -348,3 +348,33 @@ class Readiness(BaseModel):
     documents: int
     passages: int
     embedding_model: str
+
+
+class SourceCount(BaseModel):
+    name: str = Field(description="The publisher, as the articles' metadata names it.")
+    documents: int = Field(description="Articles from it.")
+
+
+class SuggestedQuestion(BaseModel):
+    question: str = Field(description="A question the ingested articles answer, with a citation.")
+    doc_id: str = Field(description="The article it was built from.")
+    title: str = Field(description="That article's title.")
+
+
+class Suggestions(BaseModel):
+    documents: int = Field(description="Articles in the index.")
+    passages: int = Field(description="Passages they were split into for retrieval.")
+    sources: list[SourceCount] = Field(
+        description="Each named source, most articles first, then by name; articles without one "
+        "are not listed."
+    )
+    published_from: date | None = Field(
+        description="The earliest publication date among the articles, when any is known."
+    )
+    published_to: date | None = Field(description="The latest publication date, when any is known.")
+    undated: int = Field(description="Articles without a known publication date.")
+    questions: list[SuggestedQuestion] = Field(
+        default_factory=list,
+        description="Questions built from the newest articles' titles and sentences (no LLM), each "
+        "checked to be answered with a citation; at most `limit`.",
+    )

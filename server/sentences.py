@@ -5,6 +5,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ingest import index
+from ingest.sentences import evidence_start
 from ingest.store import Store
 
 from .retrieve import Passage
@@ -33,8 +34,9 @@ def sentences_of(passages: list[Passage], store: Store) -> list[Sentence]:
     sentences = []
     for sentence_id, (passage, rank) in wanted.items():
         if sentence_id in found:  # absent only if the document changed since the passage was read
-            text, start, end, vector = found[sentence_id]
-            sentences.append(Sentence(passage.doc_id, start, end, text, vector, passage, rank))
+            sentence = evidence(found[sentence_id], passage, rank)
+            if sentence is not None:
+                sentences.append(sentence)
     return sentences
 
 
@@ -44,10 +46,19 @@ def sentences_of_each(passages: list[Passage], store: Store) -> list[list[Senten
     found = store.sentences(
         list(dict.fromkeys(sentence_id for group in ids for sentence_id in group))
     )
-    return [
-        [
-            Sentence(passage.doc_id, start, end, text, vector, passage, rank)
-            for text, start, end, vector in (found[i] for i in group if i in found)
-        ]
+    each = [
+        [evidence(found[i], passage, rank) for i in group if i in found]
         for rank, (passage, group) in enumerate(zip(passages, ids, strict=True))
     ]
+    return [[sentence for sentence in group if sentence is not None] for group in each]
+
+
+def evidence(
+    stored: tuple[str, int, int, np.ndarray], passage: Passage, rank: int
+) -> Sentence | None:
+    """A stored sentence past its dateline; None for a byline (older indexes still hold both)."""
+    text, start, end, vector = stored
+    skip = evidence_start(text)
+    if skip is None:
+        return None
+    return Sentence(passage.doc_id, start + skip, end, text[skip:], vector, passage, rank)

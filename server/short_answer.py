@@ -144,6 +144,10 @@ def nearest(found: list[Span], sentence: str, asked: set[str]) -> Span:
     return min(found, key=lambda span: min(abs(span.start - anchor) for anchor in anchors))
 
 
+# "discussions" shares its stem with "discuss", but what follows a noun is not what was discussed.
+_NOUN_ENDING = re.compile(r"(?:ions?|ments?|ances?)$", re.IGNORECASE)
+
+
 def after_verb(question: str, sentence: str, asked: set[str]) -> Span | None:
     """For "What did A <verb> B on?": the phrase after the verb in the sentence, names of the question
     and prepositions skipped, up to the clause's end (at most 14 words)."""
@@ -151,7 +155,14 @@ def after_verb(question: str, sentence: str, asked: set[str]) -> Span | None:
     if not verbs:
         return None
     verb = stem(verbs[0])
-    match = next((m for m in re.finditer(r"[\w’'-]+", sentence) if stem(m.group()) == verb), None)
+    match = next(
+        (
+            m
+            for m in re.finditer(r"[\w’'-]+", sentence)
+            if stem(m.group()) == verb and not _NOUN_ENDING.search(m.group())
+        ),
+        None,
+    )
     if match is None:
         return None
     rest = sentence[match.end() :]

@@ -203,3 +203,36 @@ def llm_dossier(tmp_path_factory, cli_data_dir, scripted_llm) -> Iterator[Server
         copy_of_sample_index(cli_data_dir, tmp_path_factory, "llm-serve"), **env
     ) as process:
         yield process
+
+
+# -- the browser tests' fixtures (tests/browser.py drives the page) ----------------------------
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from tests.browser import launched_chromium
+
+    with launched_chromium() as chromium:
+        yield chromium
+
+
+@pytest.fixture(scope="session")
+def screenshots(tmp_path_factory) -> Path:
+    """Where browser tests save what they check, for a person to look at."""
+    return tmp_path_factory.mktemp("screenshots", numbered=False)
+
+
+@pytest.fixture(scope="module")
+def web_dossier(cli_data_dir, tmp_path_factory) -> Iterator[ServerProcess]:
+    """`dossier serve` over its own copy of the sample index: browser tests upload and delete."""
+    with serving(copy_of_sample_index(cli_data_dir, tmp_path_factory, "web")) as process:
+        yield process
+
+
+@pytest.fixture
+def chat(browser, web_dossier, screenshots):
+    """The chat page of `web_dossier` in a fresh desktop-sized browser context."""
+    from tests.browser import chat_page
+
+    with chat_page(browser, web_dossier, screenshots) as page:
+        yield page

@@ -49,3 +49,12 @@ def test_spans_are_whole_words_without_trailing_punctuation():
 def test_no_span_when_the_sentence_holds_nothing_of_the_asked_type():
     assert find_short_answer("How many Indian AI professionals will Japan invite?", TRIBUTE) is None
     assert find_short_answer("Why does the partnership matter?", TRIBUTE) is None
+
+
+def test_a_noun_sharing_the_verbs_stem_gives_no_short_answer():
+    # "discussions" is not "discuss": what follows it ("initiated") is not what was discussed.
+    sentence = (
+        "The discussions initiated with the 18th India-Japan Foreign Ministerial Strategic "
+        "Dialogue on January 16, alongside External Affairs Minister S. Jaishankar."
+    )
+    assert find_short_answer("What did Motegi discuss with Jaishankar?", sentence) is None

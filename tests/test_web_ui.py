@@ -7,25 +7,16 @@ Every test saves a screenshot of the state it checks under the pytest temporary 
 import json
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
+from tests.browser import KNOWN_QUESTION, PHONE, SUPPORTED, UNANSWERABLE, Chat, chat_page
 from tests.conftest import copy_of_sample_index, serving
 from tests.llm_servers import Reply
 
 pytestmark = pytest.mark.slow
-
-CHROMIUM = Path("/usr/bin/chromium")
-DESKTOP = {"width": 1280, "height": 860}
-PHONE = {"width": 390, "height": 844}
-
-KNOWN_QUESTION = "How many Indian AI professionals will Japan invite?"
-UNANSWERABLE = "What is the population of Mars?"
-SUPPORTED = "Japan will invite 500 highly skilled Indian AI professionals by 2030 [1]."
 
 UPLOADED_ARTICLE = """Valdora Opens a Tidal Power Station
 Published: 2026-03-04
@@ -37,90 +28,6 @@ Published: 2026-03-05
 The Korvath harbour authority said staff had received emails hiding <img src=x onerror=alert(1)> tags.
 The harbour master of Korvath, Tomas Reyl, said the emails asked staff to reset their passwords.
 """
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    assert CHROMIUM.exists(), (
-        "the browser tests need Debian's chromium: apt-get install -y chromium"
-    )
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox", "--disable-gpu"]
-        )
-        yield browser
-        browser.close()
-
-
-@pytest.fixture(scope="module")
-def web_dossier(cli_data_dir, tmp_path_factory):
-    """`dossier serve` over its own copy of the sample index: these tests upload and delete."""
-    with serving(copy_of_sample_index(cli_data_dir, tmp_path_factory, "web")) as process:
-        yield process
-
-
-@pytest.fixture(scope="session")
-def screenshots(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("screenshots", numbered=False)
-
-
-class Chat:
-    """The chat page in one browser tab, as a user drives it."""
-
-    def __init__(self, page: Page, url: str, screenshots: Path) -> None:
-        self.page = page
-        self.url = url
-        self.screenshots = screenshots
-        self.dialogs: list[str] = []
-        self.errors: list[str] = []
-        page.on("dialog", lambda dialog: (self.dialogs.append(dialog.message), dialog.dismiss()))
-        page.on("pageerror", lambda error: self.errors.append(str(error)))
-        page.on("console", self.note_console_error)
-
-    def note_console_error(self, message) -> None:
-        # The browser logs every 4xx/5xx response; the tests that cause them check what the page shows.
-        if message.type == "error" and not message.text.startswith("Failed to load resource"):
-            self.errors.append(message.text)
-
-    def open(self) -> "Chat":
-        self.page.goto(self.url)
-        expect(self.page.locator("#status")).not_to_be_empty()
-        return self
-
-    def ask(self, question: str):
-        turns = self.page.locator(".turn")
-        count = turns.count()
-        self.page.fill("#question", question)
-        self.page.press("#question", "Enter")
-        answer = turns.nth(count).locator(".answer")
-        expect(answer).not_to_have_class(re.compile(r"is-streaming"), timeout=60_000)
-        return answer
-
-    def shot(self, name: str) -> None:
-        self.page.screenshot(path=str(self.screenshots / f"{name}.png"))
-
-    def open_documents(self):
-        self.page.click("#open-documents")
-        expect(self.page.locator("#documents-panel")).to_be_visible()
-        return self.page.locator("#documents-panel")
-
-
-@contextmanager
-def chat_page(browser: Browser, server, screenshots: Path, **context_options) -> Iterator[Chat]:
-    """The chat of `server` in a fresh browser context (its own local storage); desktop size unless told."""
-    context = browser.new_context(**{"viewport": DESKTOP} | context_options)
-    chat = Chat(context.new_page(), server.url + "/", screenshots)
-    try:
-        yield chat.open()
-    finally:
-        context.close()
-    assert not chat.errors, chat.errors
-
-
-@pytest.fixture
-def chat(browser, web_dossier, screenshots) -> Iterator[Chat]:
-    with chat_page(browser, web_dossier, screenshots) as chat:
-        yield chat
 
 
 def test_a_known_question_gets_an_answer_with_citation_chips(chat):
@@ -190,7 +97,7 @@ def test_an_unanswerable_question_is_shown_as_an_abstention(chat):
     abstained = chat.ask(UNANSWERABLE)
     expect(abstained).to_have_class(re.compile(r"is-abstained"))
     expect(abstained).to_contain_text("Not in the sources")
-    expect(abstained.locator(".chip")).to_have_count(0)
+    expect(abstained.locator(".chip").first).to_be_hidden()  # the closest evidence, collapsed
     style = "e => getComputedStyle(e).borderStyle + ' ' + getComputedStyle(e).backgroundColor"
     assert abstained.evaluate(style) != answered.evaluate(style), (
         "an abstention must look unlike an answer"
@@ -272,7 +179,7 @@ def test_an_uploaded_article_can_be_asked_about_then_deleted(chat, tmp_path):
     expect(panel.locator("#upload-message")).to_contain_text("1 added", timeout=60_000)
     expect(panel.locator(".document")).to_have_count(3)
     expect(panel).to_contain_text("Valdora Opens a Tidal Power Station")
-    expect(chat.page.locator("#status")).to_contain_text("3 documents")
+    expect(chat.page.locator("#status")).to_contain_text("3 articles")
     chat.shot("desktop-documents-after-upload")
     panel.locator("#documents-close").click()
 
@@ -368,10 +275,11 @@ def test_the_page_forbids_inline_scripts_and_other_origins(web_dossier):
 
 def test_a_server_with_no_documents_yet_says_so_and_takes_an_upload(browser, tmp_path, screenshots):
     with serving(tmp_path / ".dossier") as empty, chat_page(browser, empty, screenshots) as chat:
-        expect(chat.page.locator("#status")).to_contain_text("No documents yet")
-        refused = chat.ask(KNOWN_QUESTION)
-        expect(refused.locator(".error")).to_contain_text("No documents have been ingested yet")
-        expect(refused.locator(".error")).to_contain_text("Documents in the web chat")
+        expect(chat.page.locator("#status")).to_contain_text("No articles yet")
+        expect(chat.page.locator("#empty-corpus")).to_contain_text("dossier ingest")
+        refused = chat.ask(KNOWN_QUESTION)  # not sent: the page knows nothing is loaded
+        expect(refused.locator(".error")).to_contain_text("No articles yet")
+        expect(refused.locator(".error")).to_contain_text("Upload articles under Documents")
         chat.shot("desktop-no-documents-yet")
         panel = chat.open_documents()
         expect(panel.locator("#documents-message")).to_contain_text("No documents yet")
@@ -564,8 +472,13 @@ def test_stop_ends_a_streaming_answer(llm_chat, scripted_llm):
     expect(answer).to_have_class(re.compile(r"is-stopped"))
     expect(answer).to_contain_text("Stopped before the answer was complete")
     expect(page.locator("#send")).to_be_visible()
-    saved = json.loads(page.evaluate("localStorage.getItem('dossier.conversation.v1')"))
-    assert saved["turns"][-1]["status"] == "stopped"
+    saved = json.loads(page.evaluate("localStorage.getItem('dossier.chats.v2')"))
+    current = next(chat for chat in saved["chats"] if chat["id"] == saved["current"])
+    assert current["turns"][-1]["status"] == "stopped"
+    scripted_llm.script(Reply(SUPPORTED))
+    answer.get_by_role("button", name="Try again").click()
+    expect(page.locator(".turn")).to_have_count(1)  # the stopped attempt is replaced
+    expect(page.locator(".turn .answer").last).to_have_class(re.compile(r"is-done"), timeout=60_000)
 
 
 # -- a server that wants an API key (DOSSIER_API_KEYS), and /docs offline -------------------------
@@ -586,12 +499,14 @@ def keyed_dossier(cli_data_dir, tmp_path_factory) -> Iterator:
 def test_the_chat_asks_for_the_key_once_and_answers_with_citations(
     browser, keyed_dossier, screenshots
 ):
-    with chat_page(browser, keyed_dossier, screenshots) as chat:
+    with chat_page(browser, keyed_dossier, screenshots, check_status=False) as chat:
         page = chat.page
-        expect(page.locator("#status")).to_contain_text("2 documents")  # /readyz stays open
+        dialog = page.locator("#key-dialog")  # the corpus summary needs the key: asked at once
+        expect(dialog).to_be_visible()
+        page.keyboard.press("Escape")
+        expect(page.locator("#status")).to_contain_text("API key required")
         page.fill("#question", KNOWN_QUESTION)
         page.press("#question", "Enter")
-        dialog = page.locator("#key-dialog")
         expect(dialog).to_be_visible()
         expect(page.locator("#key-input")).to_be_focused()
         expect(page.locator("#key-refused")).to_be_hidden()
@@ -622,8 +537,10 @@ def test_the_chat_asks_for_the_key_once_and_answers_with_citations(
 
 
 def test_cancelling_the_key_dialog_shows_the_refusal(browser, keyed_dossier, screenshots):
-    with chat_page(browser, keyed_dossier, screenshots) as chat:
+    with chat_page(browser, keyed_dossier, screenshots, check_status=False) as chat:
         page = chat.page
+        expect(page.locator("#key-dialog")).to_be_visible()
+        page.keyboard.press("Escape")  # asked on load, for the corpus summary
         page.fill("#question", KNOWN_QUESTION)
         page.press("#question", "Enter")
         expect(page.locator("#key-dialog")).to_be_visible()
@@ -659,3 +576,216 @@ def test_the_api_docs_render_offline_under_their_policy(browser, keyed_dossier):
     # ReDoc's sidebar names its maker with a logo from its CDN: the policy blocks it, nothing else.
     assert all("cdn.redoc.ly/redoc/logo-mini.svg" in url for url in elsewhere), elsewhere
     assert all("cdn.redoc.ly" in text for text in violations), violations
+
+
+# -- the documents panel: search, sort, publisher and link -------------------------------------
+
+NEWS_RECORDS = [
+    {
+        "doc_id": "kelmarsh-tidal-turbines",
+        "title": "Kelmarsh Tests Tidal Turbines",
+        "source": "Coastal Gazette",
+        "author": "Mira Ólafsdóttir",
+        "publish_date": "2026-02-10",
+        "url": "https://coastal-gazette.example/kelmarsh-tidal",
+        "text": "Engineers in Kelmarsh lowered two tidal turbines into the estuary on Monday.",
+    },
+    {
+        "doc_id": "orrin-bay-ferry",
+        "title": "Ferry Returns to Orrin Bay",
+        "source": "Ámbar Noticias",
+        "publish_date": "2026-03-01",
+        "url": "http://ambar.example/orrin-ferry",
+        "text": "The ferry to Orrin Bay sailed again on Sunday after a winter of repairs.",
+    },
+    {
+        "doc_id": "brenn-tidal-festival",
+        "title": "Brenn Holds a Tidal Festival",
+        "source": "Brenn Weekly",
+        "url": "javascript:alert(1)",
+        "text": "Brenn held its first tidal festival, with boat races at the spring tide.",
+    },
+]
+KELMARSH, ORRIN, BRENN = (record["title"] for record in NEWS_RECORDS)
+
+
+@pytest.fixture
+def news(web_dossier) -> Iterator[list[str]]:
+    """Three made-up articles with distinct dates and publishers (one undated, one with an unsafe
+    link), uploaded for one test; yields the ids to delete afterwards, which a test may add to."""
+    upload = json.dumps(NEWS_RECORDS).encode()
+    response = httpx.post(
+        f"{web_dossier.url}/v1/documents",
+        params={"wait": "true"},
+        files=[("files", ("made-up-news.json", upload, "application/json"))],
+        timeout=120,
+    )
+    assert response.status_code == 201, response.text
+    ids = [record["doc_id"] for record in NEWS_RECORDS]
+    yield ids
+    for doc_id in ids:  # the shared server keeps its two sample articles for the other tests
+        httpx.delete(f"{web_dossier.url}/v1/documents/{doc_id}", timeout=30)
+
+
+def listed_titles(panel) -> list[str]:
+    return panel.locator(".document .document-title").all_inner_texts()
+
+
+def test_searching_the_documents_narrows_the_list_and_says_how_many(chat, news):
+    panel = chat.open_documents()
+    search = panel.get_by_label("Search documents")
+    shown = panel.locator("#document-shown")
+    expect(panel.locator(".document")).to_have_count(5)
+    expect(shown).to_have_text("5 documents")
+    search.fill("tidal")
+    expect(shown).to_have_text("2 of 5 documents")
+    assert sorted(listed_titles(panel)) == sorted([KELMARSH, BRENN])
+    chat.shot("desktop-documents-search")
+    for query, title in [
+        ("AMBAR noticias", ORRIN),  # the publisher, without its accent
+        ("olafsdottir", KELMARSH),  # the author
+        ("orrin-bay", ORRIN),  # the id, though it is not shown
+        ("ferry ORRIN", ORRIN),  # every word, in any order
+    ]:
+        search.fill(query)
+        expect(shown).to_have_text("1 of 5 documents")
+        assert listed_titles(panel) == [title], query
+
+    search.fill("zeppelin")
+    expect(shown).to_have_text("0 of 5 documents")
+    expect(panel.locator(".document")).to_have_count(0)
+    no_match = panel.locator("#document-no-match")
+    expect(no_match).to_be_visible()
+    expect(no_match).to_contain_text("No document matches “zeppelin”")
+    chat.shot("desktop-documents-no-match")
+    assert chat.page.evaluate(CONTRAST_FAILURES) == []
+    no_match.get_by_role("button", name="Clear the search").click()
+    expect(search).to_have_value("")
+    expect(search).to_be_focused()
+    expect(no_match).to_be_hidden()
+    expect(panel.locator(".document")).to_have_count(5)
+
+    search.press_sequentially(
+        "brenn"
+    )  # by keyboard: Escape empties the search first, then closes the panel
+    expect(shown).to_have_text("1 of 5 documents")
+    chat.page.keyboard.press("Escape")
+    expect(search).to_have_value("")
+    expect(panel).to_be_visible()
+    expect(shown).to_have_text("5 documents")
+    chat.page.keyboard.press("Escape")
+    expect(panel).to_be_hidden()
+
+
+def test_the_documents_sort_by_date_title_and_source(chat, news):
+    panel = chat.open_documents()
+    sort = panel.get_by_label("Sort by")
+    expect(sort).to_have_value("newest")
+    expect(panel.locator(".document")).to_have_count(5)
+
+    def order(value: str) -> list[str]:
+        sort.select_option(value)
+        items = panel.locator(".document")
+        dates = [
+            item.locator("time").get_attribute("datetime") if item.locator("time").count() else None
+            for item in items.all()
+        ]
+        dated = [date for date in dates if date]
+        if value in ("newest", "oldest"):  # every document dated, in order, before the undated
+            assert dates[: len(dated)] == sorted(dated, reverse=value == "newest"), dates
+        return [title for title in listed_titles(panel) if title in (KELMARSH, ORRIN, BRENN)]
+
+    assert order("newest") == [ORRIN, KELMARSH, BRENN]  # undated last
+    assert order("oldest") == [KELMARSH, ORRIN, BRENN]  # undated last here too
+    assert order("title") == [BRENN, ORRIN, KELMARSH]
+    assert order("source") == [ORRIN, BRENN, KELMARSH]  # Ámbar with the A's
+    assert listed_titles(panel)[:3] == [ORRIN, BRENN, KELMARSH]  # publisher unknown: after them
+    sort.focus()  # the menu answers the keyboard too
+    chat.page.keyboard.press("Home")
+    expect(sort).to_have_value("newest")
+    assert listed_titles(panel)[0] == ORRIN
+
+
+def test_each_document_shows_its_publisher_and_link_but_not_its_id(chat, news, web_dossier):
+    panel = chat.open_documents()
+    expect(panel.locator(".document")).to_have_count(5)
+    kelmarsh = panel.locator(".document", has_text=KELMARSH)
+    expect(kelmarsh.locator(".document-byline")).to_have_text(
+        "Coastal Gazette · by Mira Ólafsdóttir"
+    )
+    expect(kelmarsh.locator("time")).to_have_attribute("datetime", "2026-02-10")
+    link = kelmarsh.get_by_role("link", name=re.compile(r"^Original article"))
+    expect(link).to_have_attribute("href", "https://coastal-gazette.example/kelmarsh-tidal")
+    expect(link).to_have_attribute("target", "_blank")
+    expect(link).to_have_attribute("rel", "noopener noreferrer")
+    expect(kelmarsh).to_have_attribute("data-doc-id", "kelmarsh-tidal-turbines")
+    orrin = panel.locator(".document", has_text=ORRIN)
+    expect(orrin.locator(".document-byline")).to_have_text("Ámbar Noticias")
+    expect(orrin.get_by_role("link")).to_have_attribute("href", "http://ambar.example/orrin-ferry")
+    brenn = panel.locator(".document", has_text=BRENN)
+    expect(brenn).to_contain_text("Date unknown")
+    expect(brenn.locator("a")).to_have_count(0)  # a javascript: link is not a link to follow
+    chat.shot("desktop-documents-publisher-and-link")
+    assert chat.page.evaluate(CONTRAST_FAILURES) == []
+
+    ids = [
+        doc["doc_id"] for doc in httpx.get(f"{web_dossier.url}/v1/documents").json()["documents"]
+    ]
+    text = panel.inner_text()
+    assert [doc_id for doc_id in ids if doc_id in text] == []
+    kelmarsh.get_by_role("button", name=f"Delete {KELMARSH}").click()
+    confirm = chat.page.locator("#confirm-delete")
+    expect(confirm).to_contain_text(KELMARSH)
+    assert "kelmarsh-tidal-turbines" not in confirm.inner_text()
+    confirm.get_by_role("button", name="Cancel").click()
+
+
+def test_the_documents_search_and_sort_stay_while_the_list_refreshes(chat, news, tmp_path):
+    panel = chat.open_documents()
+    expect(panel.locator(".document")).to_have_count(5)
+    search, sort = panel.get_by_label("Search documents"), panel.get_by_label("Sort by")
+    search.fill("tidal")
+    sort.select_option("oldest")
+    article = tmp_path / "tidal-tables.json"
+    article.write_text(
+        json.dumps(
+            {
+                "doc_id": "lowmoor-tidal-tables",
+                "title": "Lowmoor Prints New Tidal Tables",
+                "source": "Lowmoor Post",
+                "publish_date": "2026-01-05",
+                "text": "The harbour office in Lowmoor printed new tidal tables for the year.",
+            }
+        )
+    )
+    news.append("lowmoor-tidal-tables")
+    panel.locator("#file-input").set_input_files(article)
+    expect(panel.locator("#upload-message")).to_contain_text("1 added", timeout=60_000)
+    expect(panel.locator("#document-shown")).to_have_text("3 of 6 documents")
+    assert listed_titles(panel) == ["Lowmoor Prints New Tidal Tables", KELMARSH, BRENN]
+
+    panel.get_by_role("button", name="Delete Lowmoor Prints New Tidal Tables").click()
+    chat.page.locator("#confirm-delete").get_by_role("button", name="Delete").click()
+    expect(panel.locator("#documents-message")).to_contain_text("Deleted")
+    expect(panel.locator("#document-shown")).to_have_text("2 of 5 documents")
+    expect(search).to_have_value("tidal")
+    expect(sort).to_have_value("oldest")
+    assert listed_titles(panel) == [KELMARSH, BRENN]
+
+
+def test_the_documents_panel_fits_a_phone(browser, web_dossier, news, screenshots):
+    with chat_page(
+        browser, web_dossier, screenshots, viewport=PHONE, is_mobile=True, has_touch=True
+    ) as chat:
+        panel = chat.open_documents()
+        expect(panel.locator(".document")).to_have_count(5)
+        search = panel.get_by_label("Search documents")
+        search.fill("tidal")
+        expect(panel.locator("#document-shown")).to_have_text("2 of 5 documents")
+        for control in (search, panel.get_by_label("Sort by")):
+            box = control.bounding_box()
+            assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], box
+        assert chat.page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        assert panel.evaluate("(e) => e.scrollWidth <= e.clientWidth")
+        panel.locator(".document").first.scroll_into_view_if_needed()
+        chat.shot("phone-documents-search")

@@ -4,7 +4,9 @@ from fastapi import APIRouter, File, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
+from ingest.errors import IndexNotFoundError
 from ingest.pipeline import Provenance
+from ingest.store import DocumentRecord
 
 from ..deps import IndexDep, JobsDep, ServiceDep, SettingsDep
 from ..guard import principal
@@ -26,9 +28,17 @@ REPLACE = Query(
 
 
 @router.get("", response_model=DocumentList)
-def list_documents(service: ServiceDep) -> DocumentList:
-    """List the ingested articles with their metadata, origin and history."""
-    records = service.documents()
+def list_documents(index: IndexDep) -> DocumentList:
+    """List the ingested articles with their metadata, origin and history (none before any ingest)."""
+    try:
+        with index.reading() as service:
+            records = service.documents()
+    except IndexNotFoundError:  # an empty server's Documents panel: an empty list, not an error
+        records = []
+    return document_list(records)
+
+
+def document_list(records: list[DocumentRecord]) -> DocumentList:
     return DocumentList(
         count=len(records), documents=[document_summary(record) for record in records]
     )

@@ -1,7 +1,7 @@
 // One turn of the conversation on the page: the question, then the answer with its citation
 // chips, flagged sentences, sources and actions. Built with dom.el only: text stays text.
 
-import { count, el, formatDate, placeTip } from "./dom.js";
+import { count, el, formatDate, formatDateRange, placeTip } from "./dom.js";
 
 // The server's citation markers: [1], [1, 2], [1; 2].
 const MARKER = /\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]/g;
@@ -34,13 +34,27 @@ export function renderTurn(turn, actions) {
 }
 
 function renderQuestion(turn) {
+  const filters = describeFilters(turn.filters);
   return el("div", { className: "question" },
     el("h2", { className: "visually-hidden" }, "Question"),
     el("p", { className: "question-text" }, turn.question),
+    filters ? el("p", { className: "searched" }, `Only ${filters}`) : null,
     turn.searched
       ? el("p", { className: "searched" }, "Searched for: ", el("q", {}, turn.searched))
       : null,
   );
+}
+
+/** "articles of Reuters published 1–5 March 2026"; "" without filters. */
+export function describeFilters(filters) {
+  if (!filters) return "";
+  const { source, published_from: from, published_to: to } = filters;
+  let dates = "";
+  if (from && to) dates = formatDateRange(from, to);
+  else if (from) dates = `from ${formatDate(from)}`;
+  else if (to) dates = `until ${formatDate(to)}`;
+  if (!source && !dates) return "";
+  return `articles${source ? ` of ${source}` : ""}${dates ? ` published ${dates}` : ""}`;
 }
 
 function renderAnswer(turn, actions) {
@@ -80,25 +94,21 @@ function renderBody(turn, actions) {
     const body = el("div", { className: "answer-body" },
       el("p", {}, ...textWithChips(turn.partial, new Map(), turn, actions)));
     if (turn.status === "stopped") {
-      body.append(el("p", { className: "notice" },
-        turn.partial ? "Stopped before the answer was complete; its citations were not checked." : "Stopped."));
+      body.append(
+        el("p", { className: "notice" },
+          turn.partial ? "Stopped before the answer was complete; its citations were not checked." : "Stopped."),
+        el("button", { type: "button", className: "retry", onclick: () => actions.retry(turn) }, "Try again"),
+      );
     }
     return body;
   }
   const result = turn.result;
   const citations = new Map(result.citations.map((c) => [c.id, c]));
-  if (result.abstained) {
-    return el("div", { className: "abstention", role: "note" },
-      el("p", { className: "abstention-title" }, el("span", { className: "abstention-icon", "aria-hidden": "true" }, "∅"),
-        "Not in the sources"),
-      el("p", {}, result.answer),
-      result.abstention_reason ? el("p", { className: "abstention-reason" }, result.abstention_reason) : null,
-    );
-  }
+  if (result.abstained) return renderAbstention(result, turn, actions);
   // With DOSSIER_UNSUPPORTED_CLAIMS=drop the answer leaves out sentences that stay listed.
   const shown = result.sentences.filter((s) => s.supported || result.answer.includes(s.text));
   const dropped = result.sentences.filter((s) => !shown.includes(s));
-  const paragraph = el("p", {});
+  const paragraph = el("p", { className: "supporting" });
   if (shown.length) {
     shown.forEach((sentence, index) => {
       if (index) paragraph.append(" ");
@@ -107,7 +117,7 @@ function renderBody(turn, actions) {
   } else {
     paragraph.append(...textWithChips(result.answer, citations, turn, actions));
   }
-  const body = el("div", { className: "answer-body" }, paragraph);
+  const body = el("div", { className: "answer-body" }, renderLead(result, citations, turn, actions), paragraph);
   const flagged = shown.filter((s) => !s.supported).length;
   if (flagged) {
     body.append(el("p", { className: "notice unsupported-note" },
@@ -123,12 +133,41 @@ function renderBody(turn, actions) {
   return body;
 }
 
+/** The direct answer ("500"), its chip opening the quote that holds it; null without one. */
+function renderLead(result, citations, turn, actions) {
+  const short = result.short_answer;
+  const citation = short && citations.get(short.citation_id);
+  if (!citation) return null;
+  return el("p", { className: "lead" },
+    el("span", { className: "visually-hidden" }, "Short answer: "),
+    ...keepChipsWithWords([short.text, " ", chip(citation, turn, actions)]));
+}
+
+/** The sources don't say: why, and the closest evidence found, collapsed. */
+function renderAbstention(result, turn, actions) {
+  const evidence = result.citations.length
+    ? el("details", { className: "closest-evidence" },
+      el("summary", {}, `Closest evidence found (${count(result.citations.length, "passage")})`),
+      el("ul", {}, ...result.citations.map((citation) => el("li", {},
+        ...keepChipsWithWords([`“${citation.quote}”`, " ", chip(citation, turn, actions)]),
+        el("span", { className: "evidence-source" }, ` ${citation.title}`),
+      ))))
+    : null;
+  return el("div", { className: "abstention", role: "note" },
+    el("p", { className: "abstention-title" }, el("span", { className: "abstention-icon", "aria-hidden": "true" }, "∅"),
+      "Not in the sources"),
+    el("p", { className: "lead" }, result.abstention_reason || result.answer),
+    result.abstention_reason ? el("p", { className: "abstention-detail" }, result.answer) : null,
+    evidence,
+  );
+}
+
 function renderSentence(sentence, citations, turn, actions) {
   const parts = textWithChips(sentence.text, citations, turn, actions);
   if (!HAS_MARKER.test(sentence.text)) {  // extractive sentences are bare quotes: their citations follow
     for (const id of sentence.citations) parts.push(" ", chipOrText(id, citations, turn, actions));
   }
-  if (sentence.supported) return el("span", { className: "sentence" }, ...parts);
+  if (sentence.supported) return el("span", { className: "sentence" }, ...keepChipsWithWords(parts));
   const reason = sentence.reason || "No cited passage backs this sentence.";
   if (sentence.quote) parts.push(" ", closestPassage(sentence.quote, turn, actions));
   return el("span", { className: "sentence unsupported" },
@@ -141,7 +180,7 @@ function renderSentence(sentence, citations, turn, actions) {
       onfocus: (event) => placeTip(event.currentTarget),
     },
       "!", el("span", { className: "tip", role: "tooltip" }, el("strong", {}, "Not supported. "), reason)),
-    ...parts,
+    ...keepChipsWithWords(parts),
   );
 }
 
@@ -157,7 +196,49 @@ function textWithChips(text, citations, turn, actions) {
     last = match.index + match[0].length;
   }
   if (last < text.length) parts.push(text.slice(last));
-  return parts;
+  return keepChipsWithWords(parts);
+}
+
+/**
+ * Parts of a sentence with each run of chips bound to the word before it, so a line never starts
+ * with a chip: "…by 2030 [1]" wraps as "…by" / "2030 [1]", never "…by 2030" / "[1]".
+ */
+export function keepChipsWithWords(parts) {
+  const merged = [];
+  for (const part of parts) {  // neighbouring strings as one, so the last word is found
+    if (typeof part === "string" && typeof merged.at(-1) === "string") merged[merged.length - 1] += part;
+    else merged.push(part);
+  }
+  const kept = [];
+  for (let i = 0; i < merged.length; i++) {
+    if (!isChip(merged[i])) {
+      kept.push(merged[i]);
+      continue;
+    }
+    const group = [];
+    const before = kept.at(-1);
+    if (typeof before === "string") {
+      const word = before.match(/\S+\s*$/);
+      if (word) {
+        kept[kept.length - 1] = before.slice(0, word.index);
+        group.push(word[0]);
+      }
+    }
+    while (i < merged.length && (isChip(merged[i]) || (isBlank(merged[i]) && isChip(merged[i + 1])))) {
+      group.push(merged[i++]);
+    }
+    i--;
+    kept.push(el("span", { className: "keep-together" }, ...group));
+  }
+  return kept.filter((part) => part !== "");
+}
+
+function isChip(part) {
+  return part instanceof Element && (part.classList.contains("chip") || part.classList.contains("keep-together"));
+}
+
+function isBlank(part) {
+  return typeof part === "string" && !part.trim();
 }
 
 function chipOrText(id, citations, turn, actions) {

@@ -84,14 +84,14 @@ export function forgetDocument(docId) {
 }
 
 /**
- * Ask `/v1/chat` to stream; calls onEvent(name, data) for each Server-Sent Event.
+ * Ask `/v1/chat` to stream, from the articles `filters` allow; calls onEvent(name, data) for each Server-Sent Event.
  * EventSource cannot POST, so the stream is read from fetch.
  */
-export async function streamChat(messages, onEvent, signal) {
+export async function streamChat(messages, filters, onEvent, signal) {
   const response = await request("/v1/chat", {
     method: "POST",
     headers: { "Content-Type": "application/json", Accept: "text/event-stream" },
-    body: JSON.stringify({ messages, stream: true }),
+    body: JSON.stringify({ messages, filters: filters || {}, stream: true }),
     signal,
   });
   const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();

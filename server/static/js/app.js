@@ -1,39 +1,57 @@
-// The chat page: wires the conversation, the composer, the source panel and the documents panel.
+// The chat page: wires the conversations, the composer and its filters, the welcome view, the
+// source panel and the documents panel.
 
-import { ApiError, getJSON, streamChat } from "./api.js";
+import { ApiError, streamChat } from "./api.js";
 import { renderTurn } from "./answer.js";
-import { Conversation } from "./conversation.js";
+import { ChatList } from "./chatlist.js";
+import { ChatStore } from "./conversation.js";
 import { DocumentsPanel } from "./documents.js";
 import { byId, count } from "./dom.js";
-import { answerAsMarkdown, copyText } from "./markdown.js";
+import { FilterBar } from "./filters.js";
+import { answerAsMarkdown, conversationAsMarkdown, copyText, download, markdownFilename } from "./markdown.js";
+import { Scroller } from "./scroller.js";
 import { SourcePanel } from "./sources.js";
+import { EMPTY_CORPUS, describeCorpus, loadCorpus, showWelcome } from "./welcome.js";
 
-const conversation = Conversation.load();
+const store = ChatStore.load();
 const list = byId("conversation");
 const form = byId("composer");
 const input = byId("question");
 const send = byId("send");
 const stop = byId("stop");
 const status = byId("status");
+const scroller = new Scroller(byId("scroller"), byId("jump-latest"), () => list.lastElementChild, () => input.focus());
 const sources = new SourcePanel();
 // One side panel at a time: opening the documents closes the source, and the reverse.
-const documents = new DocumentsPanel(showDocumentCount, () => sources.isOpen && sources.close());
-let running = null;  // the AbortController of the answer being streamed
+const documents = new DocumentsPanel(documentsChanged, () => {
+  if (sources.isOpen) sources.close();
+  makeRoomForPanel();
+});
+const filters = new FilterBar((chosen) => {
+  store.current.filters = chosen;
+  store.save();
+});
+let corpus = EMPTY_CORPUS;
+let corpusLoaded = false;  // false until the summary arrives (a refused key, say): asked again later
+let running = null;  // {controller, chat} of the answer being streamed
 
 const actions = {
   openCitation(turn, id, opener) {
     if (documents.isOpen) documents.close();
+    makeRoomForPanel();
     sources.open(turn.result.citations, id, opener);
   },
   openQuote(quote, opener) {
     if (documents.isOpen) documents.close();
+    makeRoomForPanel();
     sources.open([quote], quote.id, opener);
   },
   retry(turn) {
     if (running) return;
-    conversation.turns.splice(conversation.turns.indexOf(turn), 1);
+    const turns = store.current.turns;
+    turns.splice(turns.indexOf(turn), 1);
     render();
-    ask(turn.question);
+    askOrExplain(turn.question);
   },
   async copy(turn, button) {
     const note = button.nextElementSibling;
@@ -46,20 +64,51 @@ const actions = {
   },
 };
 
+const chats = new ChatList(store, {
+  select(chat) {
+    stopAnswering();
+    store.select(chat.id);
+    render();
+    status.textContent = `Opened “${chat.name}”.`;
+  },
+  rename(chat, name) {
+    store.rename(chat, name);
+    chats.render();
+  },
+  exportChat(chat) {
+    download(markdownFilename(chat.name), conversationAsMarkdown(chat));
+  },
+  remove(chat) {
+    if (running && running.chat === chat) stopAnswering();
+    store.remove(chat);
+    render();
+    status.textContent = `Deleted “${chat.name}”.`;
+  },
+});
+
+/** Three columns leave the conversation too narrow below this width: the chat list makes way. */
+function makeRoomForPanel() {
+  if (window.innerWidth < 1100 && chats.isOpen) chats.setOpen(false);
+}
+
+/** The open conversation from scratch, scrolled to its latest turn. */
 function render() {
-  list.replaceChildren(...conversation.turns.map((turn) => renderTurn(turn, actions)));
-  byId("welcome").hidden = conversation.turns.length > 0;
+  const chat = store.current;
+  list.replaceChildren(...chat.turns.map((turn) => renderTurn(turn, actions)));
+  byId("welcome").hidden = chat.turns.length > 0;
+  filters.show(chat.filters);
+  filters.setOpen(false);
+  chats.render();
+  scroller.toLatest();
 }
 
 function rerender(turn) {
-  const chat = byId("chat");
-  const following = chat.scrollHeight - chat.scrollTop - chat.clientHeight < 80;  // reading the end
   const old = list.querySelector(`[data-turn="${CSS.escape(turn.id)}"]`);
+  if (!old && !store.current.turns.includes(turn)) return null;  // its chat is no longer shown
   const fresh = renderTurn(turn, actions);
   if (old) old.replaceWith(fresh);
   else list.append(fresh);
   byId("welcome").hidden = true;
-  if (following && turn.status === "streaming") chat.scrollTop = chat.scrollHeight;
   return fresh;
 }
 
@@ -71,15 +120,17 @@ function setBusy(busy) {
 }
 
 async function ask(question) {
-  const turn = conversation.add(question);
-  conversation.save();
-  rerender(turn).scrollIntoView({ block: "start", behavior: "smooth" });
-  running = new AbortController();
+  const chat = store.current;
+  const turn = chat.add(question);
+  store.save();
+  chats.render();
+  scroller.bringIntoView(rerender(turn), true);
+  running = { controller: new AbortController(), chat };
   setBusy(true);
   status.textContent = "Answering…";
-  const stream = running.signal;
   try {
-    await streamChat(conversation.messagesFor(turn), (name, data) => onEvent(turn, name, data), stream);
+    await streamChat(chat.messagesFor(turn), turn.filters, (name, data) => onEvent(turn, name, data),
+      running.controller.signal);
     if (turn.status === "streaming") {
       throw new ApiError("Answer incomplete", "The server ended the answer without finishing it; try again.");
     }
@@ -89,13 +140,19 @@ async function ask(question) {
     } else {
       turn.status = "error";
       turn.error = error instanceof ApiError ? error.toJSON() : { title: "Error", detail: String(error.message || error) };
+      if (error.status === 422 && !input.value) {  // refused as asked (too long, say): back to edit
+        input.value = question;
+        fitInput();
+      }
     }
   } finally {
     running = null;
-    conversation.save();
-    rerender(turn);
+    chat.updated = Date.now();
+    store.save();
+    scroller.bringIntoView(rerender(turn));
     setBusy(false);
-    status.textContent = statusAfter(turn);
+    if (chat === store.current) status.textContent = statusAfter(turn);
+    if (!corpusLoaded && turn.status === "done") refreshCorpus();
   }
 }
 
@@ -113,7 +170,11 @@ function onEvent(turn, name, data) {
     turn.status = "error";
     turn.error = { title: data.title || "Error", detail: data.detail || "The answer failed.", status: data.status };
   }
-  rerender(turn);
+  scroller.bringIntoView(rerender(turn));
+}
+
+function stopAnswering() {
+  if (running) running.controller.abort();
 }
 
 function statusAfter(turn) {
@@ -125,19 +186,55 @@ function statusAfter(turn) {
   return flagged ? `${citations}; ${count(flagged, "sentence")} unsupported.` : `${citations}.`;
 }
 
-function showDocumentCount(documents, passages) {
-  byId("document-count").textContent = documents ? `(${documents})` : "";
-  status.textContent = documents
-    ? `${count(documents, "document")}, ${count(passages, "passage")}.`
-    : "No documents yet: open Documents to upload articles.";
+/** After an upload or a deletion: the counts at once, the summary and suggestions again. */
+function documentsChanged(documentCount) {
+  if (documentCount === corpus.documents) return;
+  corpus = { ...corpus, documents: documentCount };  // known now; the rest when the summary comes
+  byId("document-count").textContent = documentCount ? `(${documentCount})` : "";
+  refreshCorpus();
+}
+
+async function refreshCorpus() {
+  if (!corpusLoaded) status.textContent = "Loading the list of articles…";
+  try {
+    corpus = await loadCorpus();
+    corpusLoaded = true;
+  } catch (error) {
+    status.textContent = `${error.title}: ${error.detail}`;
+    return;
+  }
+  byId("document-count").textContent = corpus.documents ? `(${corpus.documents})` : "";
+  status.textContent = corpus.documents ? `${describeCorpus(corpus)}.` : "No articles yet: open Documents to upload some.";
+  showWelcome(corpus, (question) => !running && askOrExplain(question));
+  filters.setCorpus(corpus);
 }
 
 function submit() {
   const question = input.value.trim();
   if (!question || running) return;
+  if (!filters.applyOpenForm()) return;  // dates typed but not applied count; a wrong range stops here
   input.value = "";
   fitInput();
-  ask(question);
+  askOrExplain(question);
+}
+
+function askOrExplain(question) {
+  if (corpusLoaded && !corpus.documents) noArticlesYet(question);
+  else ask(question);
+}
+
+/** Asked before any article is loaded: said in the chat, without sending the question. */
+function noArticlesYet(question) {
+  const turn = store.current.add(question);
+  turn.status = "error";
+  turn.error = {
+    title: "No articles yet",
+    detail: "Upload articles under Documents (or run dossier ingest FOLDER on the server), then ask again.",
+  };
+  store.save();
+  chats.render();
+  scroller.bringIntoView(rerender(turn), true);
+  status.textContent = "No articles yet: open Documents to upload some.";
 }
 
 function fitInput() {
@@ -156,31 +253,22 @@ input.addEventListener("keydown", (event) => {
   }
 });
 input.addEventListener("input", fitInput);
-stop.addEventListener("click", () => running && running.abort());
+stop.addEventListener("click", stopAnswering);
 byId("new-chat").addEventListener("click", () => {
-  if (running) running.abort();
-  conversation.clear();
+  stopAnswering();
+  store.startNew();
   render();
-  status.textContent = "New chat.";
+  status.textContent = "New chat; the earlier ones are in the chat list.";
   input.focus();
 });
+byId("welcome-upload").addEventListener("click", () => documents.open());
 document.addEventListener("keydown", (event) => {
   if (event.key !== "Escape" || event.target.closest("dialog")) return;  // a dialog closes itself
   if (sources.isOpen) sources.close();
   else if (documents.isOpen) documents.close();
+  else if (chats.isOpen && chats.covers) chats.setOpen(false, true);
 });
 
-async function checkReadiness() {
-  try {
-    const ready = await getJSON("/readyz");
-    showDocumentCount(ready.documents, ready.passages);
-  } catch (error) {
-    status.textContent = error.noIndexYet
-      ? "No documents yet: open Documents to upload articles."
-      : `${error.title}: ${error.detail}`;
-  }
-}
-
 render();
-checkReadiness();
+refreshCorpus();
 input.focus();

@@ -1,8 +1,20 @@
-// The documents panel: what is in the index, uploading more (file picker or drag and drop)
-// and deleting, with confirmation.
+// The documents panel: what is in the index, searched and sorted as a reader likes, uploading
+// more (file picker or drag and drop) and deleting, with confirmation.
 
+import { safeUrl } from "./answer.js";
 import { deleteDocument, forgetDocument, getJSON, uploadDocuments, waitForJob } from "./api.js";
 import { byId, count, el, formatDate } from "./dom.js";
+
+const collator = new Intl.Collator(undefined, { sensitivity: "base", numeric: true });
+
+/** The orders of the sort menu, by its option values; every one ends on the title. */
+const ORDERS = {
+  newest: (a, b) => byDate(a, b, -1),
+  oldest: (a, b) => byDate(a, b, 1),
+  title: byTitle,
+  source: (a, b) =>
+    missingLast(a.source, b.source) || collator.compare(a.source || "", b.source || "") || byTitle(a, b),
+};
 
 export class DocumentsPanel {
   constructor(onChange, onOpen) {
@@ -18,6 +30,22 @@ export class DocumentsPanel {
     this.uploadMessage = byId("upload-message");
     this.skipped = byId("upload-skipped");
     this.confirm = byId("confirm-delete");
+    this.tools = byId("document-tools");
+    this.search = byId("document-search");
+    this.sort = byId("document-sort");
+    this.shown = byId("document-shown");
+    this.noMatch = byId("document-no-match");
+    this.documents = [];
+    this.search.addEventListener("input", () => this.render());
+    this.search.addEventListener("keydown", (event) => {
+      if (event.key !== "Escape" || !this.search.value) return;
+      // The first Escape empties the search; only the next one closes the panel (app.js).
+      event.preventDefault();
+      event.stopPropagation();
+      this.clearSearch();
+    });
+    this.sort.addEventListener("change", () => this.render());
+    byId("document-search-clear").addEventListener("click", () => this.clearSearch());
     this.toggle.addEventListener("click", () => (this.isOpen ? this.close() : this.open()));
     byId("documents-close").addEventListener("click", () => this.close());
     this.fileInput.addEventListener("change", () => {
@@ -52,7 +80,8 @@ export class DocumentsPanel {
     try {
       body = await getJSON("/v1/documents");
     } catch (error) {
-      this.list.replaceChildren();
+      this.documents = [];
+      this.render();
       const empty = error.noIndexYet;
       this.message.textContent = empty
         ? "No documents yet. Upload articles above to start."
@@ -62,19 +91,52 @@ export class DocumentsPanel {
       return;
     }
     this.message.className = "hint";
-    this.message.textContent = body.count ? `${count(body.count, "document")} in the index.` : "No documents yet.";
-    this.list.replaceChildren(...body.documents.map((doc) => this.item(doc)));
+    this.message.textContent = body.count ? "" : "No documents yet.";
+    this.documents = body.documents;
+    this.render();  // the search and the sort stay as the reader left them
     this.onChange(body.count, body.documents.reduce((sum, doc) => sum + doc.chunk_count, 0));
+  }
+
+  /** The list as the search and the sort ask for it, with how many of the documents it shows. */
+  render() {
+    const total = this.documents.length;
+    const words = folded(this.search.value).split(/\s+/).filter(Boolean);
+    const shown = this.documents.filter((doc) => matches(doc, words));
+    shown.sort(ORDERS[this.sort.value] || ORDERS.newest);
+    this.list.replaceChildren(...shown.map((doc) => this.item(doc)));
+    this.tools.hidden = total === 0;
+    const all = count(total, "document");
+    this.shown.textContent = words.length ? `${shown.length} of ${all}` : all;
+    this.noMatch.hidden = shown.length > 0 || total === 0;
+    byId("document-no-match-text").textContent =
+      `No document matches “${this.search.value.trim()}”. The search looks in titles, sources and authors.`;
+  }
+
+  clearSearch() {
+    this.search.value = "";
+    this.render();
+    this.search.focus();
   }
 
   item(doc) {
     const date = formatDate(doc.published_at);
+    const url = safeUrl(doc.url);
+    const byline = [doc.source, doc.author && `by ${doc.author}`].filter(Boolean).join(" · ");
+    // The id stays out of the reader's view: a data attribute, for scripts and tests.
     return el("li", { className: "document", dataset: { docId: doc.doc_id } },
       el("div", { className: "document-text" },
         el("p", { className: "document-title" }, doc.title),
+        byline ? el("p", { className: "document-byline" }, byline) : null,
         el("p", { className: "document-meta" },
           date ? el("time", { datetime: doc.published_at }, date) : "Date unknown",
-          ` · ${count(doc.chunk_count, "passage")} · ${doc.doc_id}`),
+          ` · ${count(doc.chunk_count, "passage")}`,
+          url ? [" · ", el("a", {
+            href: url,
+            target: "_blank",
+            rel: "noopener noreferrer",
+            "aria-label": `Original article: ${doc.title} (opens in a new tab)`,
+          }, "Original article")] : null,
+        ),
         el("p", { className: "document-origin" }, originLine(doc)),
       ),
       el("button", {
@@ -138,7 +200,7 @@ export class DocumentsPanel {
 
   async remove(doc, button) {
     byId("confirm-text").textContent =
-      `“${doc.title}” (${doc.doc_id}) will no longer be searched or cited. ` +
+      `“${doc.title}” will no longer be searched or cited. ` +
       "An uploaded file is deleted with it; a file in a folder you ingested stays there, " +
       "and ingesting that folder again adds it back.";
     const confirmed = await this.confirmed();
@@ -155,7 +217,7 @@ export class DocumentsPanel {
     }
     forgetDocument(doc.doc_id);
     await this.refresh();
-    this.message.textContent = `Deleted “${doc.title}”. ${this.message.textContent}`;
+    this.message.textContent = `Deleted “${doc.title}”. ${this.message.textContent}`.trim();
     byId("documents-heading").focus();
   }
 
@@ -182,4 +244,31 @@ function originLine(doc) {
   if (!last) return origin;
   const when = formatDate(last.at.slice(0, 10)) || last.at;
   return `${origin} · ${last.action} ${when} by ${last.by} (${last.route})`;
+}
+
+/** Lower case without accents, so "zurich" finds "Zürich" and "ECONOMIE" finds "Économie". */
+function folded(text) {
+  return (text || "").normalize("NFKD").replace(/\p{M}/gu, "").toLowerCase();
+}
+
+/** Every word of the search is in the title, the publisher, the author or the id. */
+function matches(doc, words) {
+  const haystack = folded([doc.title, doc.source, doc.author, doc.doc_id].join(" "));
+  return words.every((word) => haystack.includes(word));
+}
+
+/** A document without the value goes after those with it, whichever the direction. */
+function missingLast(x, y) {
+  return Number(!x) - Number(!y);
+}
+
+function byTitle(a, b) {
+  return collator.compare(a.title, b.title) || collator.compare(a.doc_id, b.doc_id);
+}
+
+/** By publication date (ISO strings order as dates), `direction` 1 oldest first; undated last. */
+function byDate(a, b, direction) {
+  const [x, y] = [a.published_at, b.published_at];
+  const order = x && y && x !== y ? (x < y ? -direction : direction) : 0;
+  return missingLast(x, y) || order || byTitle(a, b);
 }

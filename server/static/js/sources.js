@@ -15,6 +15,8 @@ export class SourcePanel {
     this.next = byId("citation-next");
     this.warning = byId("source-warning");
     this.text = byId("source-text");
+    this.nav = this.position.closest("nav");
+    this.ids = byId("source-ids-text");
     this.citations = [];
     this.index = 0;
     this.returnFocus = null;
@@ -48,10 +50,13 @@ export class SourcePanel {
     this.index = index;
     const request = ++this.shown;
     this.position.textContent = `Citation ${citation.id} (${index + 1} of ${this.citations.length})`;
+    this.nav.hidden = this.citations.length < 2;
     this.previous.disabled = index === 0;
     this.next.disabled = index === this.citations.length - 1;
     this.heading.textContent = citation.title;
     this.meta.replaceChildren(...metaOf(citation));
+    // For checking by hand, not for reading: kept out of sight until asked for.
+    this.ids.textContent = `Document ${citation.doc_id}, characters ${citation.start_char}–${citation.end_char}.`;
     this.warning.hidden = true;
     this.text.replaceChildren(el("p", { className: "loading" }, "Loading the article…"));
     this.heading.focus();
@@ -59,7 +64,7 @@ export class SourcePanel {
     try {
       documentBody = await getDocument(citation.doc_id);
     } catch (error) {
-      if (request === this.shown) this.text.replaceChildren(el("p", { className: "error", role: "alert" }, error.detail || String(error)));
+      if (request === this.shown) this.text.replaceChildren(...unavailable(error, citation));
       return;
     }
     if (request !== this.shown) return;
@@ -83,10 +88,21 @@ function metaOf(citation) {
   const url = safeUrl(citation.url);
   return [
     date ? el("time", { datetime: citation.published_at }, date) : el("span", {}, "Date unknown"),
-    el("span", {}, citation.doc_id),
-    el("span", {}, `characters ${citation.start_char}–${citation.end_char}`),
     url ? el("a", { href: url, target: "_blank", rel: "noopener noreferrer" }, "Original article") : null,
   ].filter(Boolean);
+}
+
+/** Why the article cannot be shown; for one deleted since the answer, the quote the answer kept. */
+function unavailable(error, citation) {
+  if (error.status !== 404) {
+    return [el("p", { className: "error", role: "alert" }, `${error.title}: ${error.detail || String(error)}`)];
+  }
+  return [
+    el("p", { className: "warning", role: "alert" },
+      "This article is no longer in Dossier: it was deleted or replaced after this answer was given. ",
+      "The answer quoted it as follows."),
+    el("blockquote", { className: "kept-quote" }, citation.quote),
+  ];
 }
 
 // The article as paragraphs (its blank-line or line breaks), the one holding the quote built
