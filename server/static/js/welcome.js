@@ -15,7 +15,7 @@ export function loadCorpus() {
 export function describeCorpus(corpus) {
   const parts = [count(corpus.documents, "article")];
   const dates = formatDateRange(corpus.published_from, corpus.published_to);
-  if (dates) parts.push(dates);
+  if (dates) parts.push(corpus.undated ? `${dates} (${corpus.undated} undated)` : dates);
   if (corpus.sources.length) parts.push(count(corpus.sources.length, "source"));
   return parts.join(", ");
 }
