@@ -19,7 +19,7 @@ LLM_PORT ?= 8080
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test install llm-server
+.PHONY: run test lint install llm-server
 
 run: $(STAMP)
 	$(BIN)/dossier ingest data/articles
@@ -27,6 +27,11 @@ run: $(STAMP)
 
 test: $(STAMP) $(LLM_STAMP) $(CHROMIUM)
 	$(BIN)/pytest
+
+# The style, kept by machine (ruff's settings are in pyproject.toml); CI runs this before the tests.
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 install: $(STAMP)
 

@@ -26,8 +26,8 @@ from ingest.settings import Settings
 from server.claims import split_claims, verify
 from server.sentences import sentences_of_each
 
-from .cli import corpus_key, dossier_client, prepare_corpus
-from .datasets import load_dataset, read_jsonl
+from .clients import InProcessClient
+from .datasets import corpus_key, load_dataset, prepare_corpus, read_jsonl
 
 THRESHOLDS = [0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65]
 KINDS = ["backed", "wrong number", "wrong passage", "other fact"]
@@ -59,7 +59,10 @@ def measure(facts_path: Path, claims_path: Path | None) -> dict:
     data = load_dataset(facts_path)
     folder = settings.store.data_dir / "eval" / corpus_key(data)
     embedder = Embedder(settings.embedding)
-    service = dossier_client(settings, folder, embedder, prepare_corpus(data, folder)).service
+    client, _ = InProcessClient.over_corpus(
+        settings, folder, embedder, prepare_corpus(data, folder)
+    )
+    service = client.service
     answerable = [q for q in data.questions if q.answerable and q.evidence]
 
     def shown_passages(question):

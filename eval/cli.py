@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from .datasets import Dataset, DatasetError, load_dataset
+from .datasets import Dataset, DatasetError, corpus_key, load_dataset, prepare_corpus
 from .report import (
     LABELS,
     format_value,
@@ -248,25 +248,6 @@ def make_client(data: Dataset, settings, url: str | None, system: str, data_dir:
         return dossier_client(settings, folder, embedder, corpus)
     except DossierError as exc:
         raise click.ClickException(exc.detail) from exc
-
-
-def corpus_key(data: Dataset) -> str:
-    return {"realtimeqa": "realtimeqa", "scifact": "scifact"}.get(data.kind, data.corpus.name)
-
-
-def prepare_corpus(data: Dataset, folder: Path) -> Path:
-    """The path to ingest: the corpus itself, or its records written out in Dossier's format."""
-    if data.corpus_records is None:
-        return data.corpus
-    import json
-
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / "corpus.jsonl"
-    if not target.exists():
-        with target.open("w", encoding="utf-8") as handle:
-            for record in data.corpus_records:
-                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
-    return target
 
 
 def dossier_client(settings, folder: Path, embedder, corpus: Path):

@@ -143,3 +143,20 @@ def scifact_records(folder: Path) -> Iterator[dict]:
             title = row.get("title", "").strip()
             text = f"{title}\n\n{row['text']}" if title else row["text"]
             yield {"doc_id": row["_id"], "title": title or None, "text": text}
+
+
+def corpus_key(data: Dataset) -> str:
+    return {"realtimeqa": "realtimeqa", "scifact": "scifact"}.get(data.kind, data.corpus.name)
+
+
+def prepare_corpus(data: Dataset, folder: Path) -> Path:
+    """The path to ingest: the corpus itself, or its records written out in Dossier's format."""
+    if data.corpus_records is None:
+        return data.corpus
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / "corpus.jsonl"
+    if not target.exists():
+        with target.open("w", encoding="utf-8") as handle:
+            for record in data.corpus_records:
+                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+    return target

@@ -3,6 +3,8 @@
 import re
 from datetime import datetime
 
+from dateutil import parser
+
 _FORMATS = (
     "%Y-%m-%d",
     "%Y/%m/%d",
@@ -41,7 +43,26 @@ def parse_date(text: str | None) -> str | None:
             return datetime.strptime(value, fmt).date().isoformat()
         except ValueError:
             continue
-    return None
+    return spelled_out_date(value)
+
+
+# Two defaults that differ in year, month and day: a part the text leaves out shows as a difference.
+_DEFAULTS = (datetime(2000, 1, 1), datetime(2001, 2, 2))
+
+
+def spelled_out_date(value: str) -> str | None:
+    """The other ways news pages write a full date, read by dateutil: "Mon, 19 Jan 2026 10:30:00
+    GMT", "January 19, 2026 10:30 AM", "Jan 19 2026". A date missing its year, month or day, or
+    with day and month interchangeable, is not guessed, and nothing is read out of longer text."""
+    try:
+        readings = {
+            parser.parse(value, default=default, dayfirst=dayfirst, ignoretz=True).date()
+            for default in _DEFAULTS
+            for dayfirst in (False, True)  # "01/02/2026": January or February? Not guessed either
+        }
+    except (ValueError, OverflowError):
+        return None
+    return readings.pop().isoformat() if len(readings) == 1 else None
 
 
 _MONTHS = {

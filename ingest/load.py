@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bs4 import BeautifulSoup
+from markdown_it import MarkdownIt
 
 TEXT_SUFFIXES = {".txt", ".text"}
 MARKDOWN_SUFFIXES = {".md", ".markdown"}
@@ -291,15 +292,40 @@ def _tag_text(tag) -> str | None:
     return _string_or_none(tag.get_text(" ", strip=True)) if tag else None
 
 
-_MD_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
-_MD_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
-_MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+", re.MULTILINE)
-_MD_EMPHASIS = re.compile(r"(\*\*|__)(.+?)\1")
+# CommonMark with tables: markdown-it-py's parse gives the text of each block, its markup apart.
+_MARKDOWN = MarkdownIt("commonmark").enable("table")
 
 
 def markdown_to_text(markdown: str) -> str:
-    """Markdown as readers see it: headings, links and emphasis without their markup."""
-    text = _MD_IMAGE.sub("", markdown)
-    text = _MD_LINK.sub(r"\1", text)
-    text = _MD_HEADING.sub("", text)
-    return _MD_EMPHASIS.sub(r"\2", text)
+    """Markdown as readers see it: one paragraph per block (heading, paragraph, list item, table
+    row, code), without markup, link targets or images; a raw HTML block keeps its text."""
+    blocks: list[str] = []
+    row: list[str] | None = None  # the cells of the table row being read
+    for token in _MARKDOWN.parse(markdown):
+        if token.type == "tr_open":
+            row = []
+        elif token.type == "tr_close" and row is not None:
+            blocks.append(" · ".join(cell for cell in row if cell))
+            row = None
+        elif token.type == "inline":
+            text = inline_text(token.children or [])
+            if row is not None:
+                row.append(text.strip())
+            else:
+                blocks.append(text)
+        elif token.type in ("fence", "code_block"):
+            blocks.append(token.content.rstrip("\n"))
+        elif token.type == "html_block":
+            blocks.append(BeautifulSoup(token.content, "html.parser").get_text(" ", strip=True))
+    return "\n\n".join(block for block in blocks if block.strip())
+
+
+def inline_text(children: list) -> str:
+    """A block's words: text and code spans kept; a soft line break is a space (one sentence may
+    wrap over lines), a hard one a line break; emphasis, links' targets, images and HTML go."""
+    kinds = {"text": None, "code_inline": None, "softbreak": " ", "hardbreak": "\n"}
+    return "".join(
+        child.content if kinds[child.type] is None else kinds[child.type]
+        for child in children
+        if child.type in kinds
+    )

@@ -3,7 +3,7 @@
 import pytest
 
 from ingest.clean import clean
-from ingest.dates import dateline_date, url_date
+from ingest.dates import dateline_date, parse_date, url_date
 from ingest.load import RawArticle
 
 
@@ -46,3 +46,21 @@ def test_a_record_date_wins_over_the_dateline_and_relative_dates_stay_unknown():
     assert from_dateline.published_at == "2026-01-19"
     relative = clean(raw("Title\n- 3 days ago\nA story without a dateline."))
     assert relative.published_at is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Mon, 19 Jan 2026 10:30:00 GMT", "2026-01-19"),  # RSS and e-mail headers
+        ("January 19, 2026 10:30 AM", "2026-01-19"),
+        ("Jan 19 2026", "2026-01-19"),
+        ("Published: 19/01/2026", "2026-01-19"),
+        ("01/02/2026", None),  # 1 February or 2 January: not guessed
+        ("May 5", None),  # no year: not guessed
+        ("Updated 5:30 PM ET", None),
+        ("5 min read", None),
+        ("India 2030", None),
+    ],
+)
+def test_spelled_out_dates_are_read_and_partial_ones_are_not(text, expected):
+    assert parse_date(text) == expected

@@ -56,6 +56,24 @@ def test_markdown_loses_its_markup(tmp_path):
     assert "Dockers voted to return today." in article.text
 
 
+def test_markdown_reads_as_its_readers_see_it(tmp_path):
+    note = tmp_path / "brief.md"
+    note.write_text(
+        "# Port strike ends\n\n"
+        "Dockers voted to *return* on `Monday`, the union's\nchief said [in a note][1].\n\n"
+        "- Cranes restart ![a crane](crane.png) at dawn.\n\n"
+        "```\nshift 1: 06:00\n```\n\n"
+        "[1]: https://example.com/note\n"
+    )
+    text = clean(load_one(note)).text
+    # A sentence wrapped over two lines stays one line: a line break would end it.
+    assert "Dockers voted to return on Monday, the union's chief said in a note." in text
+    assert "Cranes restart" in text and "at dawn." in text
+    assert "shift 1: 06:00" in text
+    for markup in ("*", "`", "[", "](", "https://example.com", "crane.png", "- Cranes"):
+        assert markup not in text, markup
+
+
 def test_jsonl_records_keep_their_ids_and_fields(tmp_path):
     records = tmp_path / "wire.jsonl"
     lines = [

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import AsyncIterator
 
 from fastapi import APIRouter, Request
-from fastapi.sse import EventSourceResponse
+from fastapi.sse import EventSourceResponse, format_sse_event
 from pydantic import BaseModel, ConfigDict, Field
 
 from ingest.errors import DossierError
@@ -100,7 +100,7 @@ async def chunks(turn: ChatTurn, completion_id: str, request: Request) -> AsyncI
             "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}],
             **extra,
         }
-        return f"data: {json.dumps(body, ensure_ascii=False)}\n\n".encode()
+        return format_sse_event(data_str=json.dumps(body, ensure_ascii=False))
 
     yield chunk({"role": "assistant", "content": ""})
     streamed = ""
@@ -117,11 +117,11 @@ async def chunks(turn: ChatTurn, completion_id: str, request: Request) -> AsyncI
                 yield chunk({"content": tail + footer(data)})
                 yield chunk({}, "stop", sources=data["citations"], dossier=verification(data, turn))
             elif name == "error":
-                yield f"data: {json.dumps({'error': openai_error_body(data)})}\n\n".encode()
+                yield format_sse_event(data_str=json.dumps({"error": openai_error_body(data)}))
                 return
     finally:
         await events.aclose()
-    yield b"data: [DONE]\n\n"
+    yield format_sse_event(data_str="[DONE]")
 
 
 def replaced_note(streamed: str, answer: dict) -> str:
