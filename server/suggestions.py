@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from ingest.embedding import Embedder
-from ingest.errors import IndexNotFoundError
+from ingest.errors import IndexNotFoundError, InvalidQuestionError
 from ingest.sentences import split_sentences
 from ingest.store import DocumentRecord, read_generation
 
@@ -187,7 +187,10 @@ def candidates(
 def answerable(service: QueryService, question: str) -> bool:
     """Whether the extractive answer quotes an article for it: with an LLM configured, the evidence
     an answer needs before the LLM is asked (which it is not, here), and never counted in metrics."""
-    answer = service.draft(question).extractive
+    try:
+        answer = service.draft(question).extractive
+    except InvalidQuestionError:  # a headline longer than a question may be: not offered
+        return False
     return not answer.abstained and bool(answer.evidence)
 
 

@@ -13,6 +13,7 @@ from ingest.store import DocumentRecord, Store
 from server.app import create_app
 from server.service import QueryService
 from server.suggestions import (
+    answerable,
     date_range,
     questions_from,
     reading_order,
@@ -258,3 +259,9 @@ def test_sources_and_dates_are_counted_over_the_records():
     assert date_range(records) == (date(2026, 1, 16), date(2026, 1, 19), 2)
     # Newest first, taking turns between sources: Nikkei's undated article comes after the others.
     assert [r.doc_id for r in reading_order(records)] == ["d", "a", "b", "e", "c"]
+
+
+def test_a_question_too_long_to_ask_is_not_offered(service):
+    # A record's own headline may be longer than a question may be: skipped, not a failed page.
+    limit = service.settings.answering.max_question_chars
+    assert not answerable(service, "Why " + "really " * limit + "?")
