@@ -13,8 +13,8 @@ from stages import stage_percentiles, write_result
 
 from eval.datasets import load_dataset
 from ingest.embedding import Embedder
-from ingest.settings import Settings
-from server.service import IndexHandle
+from server.engine.service import IndexHandle
+from server.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 DATASET = ROOT.parent / "shared" / "datasets" / "realtimeqa"

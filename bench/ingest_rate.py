@@ -15,8 +15,9 @@ from pathlib import Path
 
 from ingest.embedding import Embedder
 from ingest.pipeline import Ingestor
-from ingest.settings import Settings, StoreSettings
+from ingest.settings import StoreSettings
 from ingest.store import Store
+from server.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "datasets" / "realtimeqa" / "corpus.jsonl"

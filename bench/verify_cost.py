@@ -16,8 +16,9 @@ from stages import stage_percentiles, write_result
 
 from eval.datasets import load_dataset
 from ingest.embedding import Embedder
-from ingest.settings import LLMSettings, Settings
-from server.service import IndexHandle
+from server.engine.service import IndexHandle
+from server.engine.settings import LLMSettings
+from server.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))

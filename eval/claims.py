@@ -22,9 +22,9 @@ import sys
 from pathlib import Path
 
 from ingest.embedding import Embedder
-from ingest.settings import Settings
-from server.claims import split_claims, verify
-from server.sentences import sentences_of_each
+from server.engine.claims import split_claims, verify
+from server.engine.stored_sentences import sentences_of_each
+from server.settings import Settings
 
 from .clients import InProcessClient
 from .datasets import corpus_key, load_dataset, prepare_corpus, read_jsonl

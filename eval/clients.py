@@ -9,7 +9,7 @@ from typing import Protocol
 
 import httpx
 
-from server.service import QueryService
+from server.engine.service import QueryService
 
 
 class EvalClient(Protocol):
@@ -34,7 +34,7 @@ class InProcessClient:
         from ingest.errors import IndexMismatchError
         from ingest.pipeline import Ingestor
         from ingest.store import Store
-        from server.service import IndexHandle
+        from server.engine.service import IndexHandle
 
         settings = settings.model_copy(deep=True)
         settings.store.data_dir = folder

@@ -4,14 +4,14 @@ The turns (eval/datasets/sample-conversations.jsonl) are questions over the samp
 with the user's earlier questions, whether it is a follow-up, and the facts its answer must hold.
 About half are follow-ups; the others name their own subject and come after an unrelated
 question. All were written first, then split in half by `random.Random(5).shuffle` of their ids;
-the rule in `server/followup.py` was designed looking at the dev half only.
+the rule in `server/engine/followup.py` was designed looking at the dev half only.
 
 Each turn is searched and answered in process by the extractive answerer (no LLM) under five
-policies of the rule-based rewriting (`server.chat.standalone_by_rule`):
+policies of the rule-based rewriting (`server.engine.chat.standalone_by_rule`):
 
 - as asked: never rewrite;
-- old rule: the classifier before `server/followup.py` (any pronoun, or at most four words);
-- new rule: `server.followup.is_follow_up`;
+- old rule: the classifier before `server/engine/followup.py` (any pronoun, or at most four words);
+- new rule: `server.engine.followup.is_follow_up`;
 - always: every question with earlier turns;
 - labels: exactly the turns labelled follow-ups (what a perfect classifier would get).
 
@@ -31,8 +31,8 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from server.chat import Turn, rewrite_by_rule, standalone_by_rule
-from server.followup import follow_up_reason, is_follow_up
+from server.engine.chat import Turn, rewrite_by_rule, standalone_by_rule
+from server.engine.followup import follow_up_reason, is_follow_up
 
 from .datasets import SAMPLE_CORPUS, read_jsonl
 from .text import contains_any
@@ -52,7 +52,7 @@ _OLD_PRONOUN = re.compile(
 
 
 def old_is_follow_up(question: str) -> bool:
-    """`server.chat.is_follow_up` as it was before `server/followup.py`, for comparison."""
+    """`server.engine.chat.is_follow_up` as it was before `server/engine/followup.py`, for comparison."""
     return (
         bool(_OLD_START.match(question) or _OLD_PRONOUN.search(question))
         or len(question.split()) <= 4

@@ -1,4 +1,4 @@
-"""Train the learned answer scorer (`server/scorer.py`): `python -m eval.scorer features|fit|curve`.
+"""Train the learned answer scorer (`server/engine/scorer.py`): `python -m eval.scorer features|fit|curve`.
 
 1. `features` answers every question of the training and development splits with Dossier's own
    retrieval and writes, for each candidate sentence, its features and a label (1: the sentence
@@ -7,7 +7,7 @@
 2. `fit` fits a logistic regression (scikit-learn) on the training split's rows, chooses the
    abstention threshold on the development split (the highest threshold whose false abstention
    on the answerable development questions stays at most --max-false-abstention, for the most
-   false premises abstained), and writes `server/models/answer_scorer.json`. Deterministic: a
+   false premises abstained), and writes `server/engine/models/answer_scorer.json`. Deterministic: a
    test refits from the versioned features and compares.
 3. `curve` prints the learning curve: development top-1 accuracy against training size.
 
@@ -22,8 +22,8 @@ from pathlib import Path
 import click
 import numpy as np
 
-from server.answer import DECISIVE_GAPS
-from server.scorer import FEATURES, MODEL_PATH
+from server.engine.answer import DECISIVE_GAPS
+from server.engine.scorer import FEATURES, MODEL_PATH
 
 from .datasets import ROOT, Question, load_dataset
 from .text import contains, contains_any
@@ -50,8 +50,8 @@ def label(question: Question, sentence: str) -> int:
 
 def rows_for(service, dataset: str, question: Question) -> list[dict]:
     """Every candidate sentence of one question with its features, premise gap and label."""
-    from server.answer import QuestionShape
-    from server.filters import SearchFilters
+    from server.engine.answer import QuestionShape
+    from server.engine.filters import SearchFilters
 
     embedding = service.embedder.embed_query(question.question)
     pool = service.settings.answering.candidate_passages
@@ -305,7 +305,7 @@ def top1(results: list[dict], news: bool) -> float:
 
 def hand_weighted(values: list[float]) -> float:
     """The ranking score before the learned scorer: 0.5 cosine + 0.5 coverage, cut 0.8 per missing
-    number, plus 0.1 / (1 + passage rank) (server/support.py and server/answer.py)."""
+    number, plus 0.1 / (1 + passage rank) (server/engine/support.py and server/engine/answer.py)."""
     named = dict(zip(FEATURES, values, strict=True))
     support = (0.5 * named["semantic"] + 0.5 * named["coverage"]) * 0.8 ** named["missing_numbers"]
     return support + 0.1 * named["passage_prior"]

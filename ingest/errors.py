@@ -1,7 +1,7 @@
 """Dossier's error types. Each carries the HTTP status and RFC 9457 fields it is shown with.
 
-The base lives here, at the bottom of the import graph, so that ingest, the server and the CLI
-share one hierarchy: the server renders these as problem+json, the CLI as one line.
+The base lives here, at the bottom of the import graph, so that ingest, the query engine, the HTTP
+layer and the CLI share one hierarchy; each layer declares its own errors beside its code: the server renders these as problem+json, the CLI as one line.
 """
 
 from typing import ClassVar
@@ -71,70 +71,6 @@ class DocumentNotFoundError(DossierError):
     title = "Document not found"
 
 
-class InvalidQuestionError(DossierError):
-    """Raised when a question is empty, blank or longer than the configured limit."""
-
-    status = 422
-    type = "/problems/invalid-question"
-    title = "Invalid question"
-
-
-class NothingIngestedError(DossierError):
-    """Raised when an ingest run was given inputs but could ingest none of them."""
-
-    status = 422
-    type = "/problems/nothing-ingested"
-    title = "Nothing ingested"
-
-
-class LLMFailedError(DossierError):
-    """Raised when the LLM endpoint refuses, errs or returns something that is not a completion.
-
-    `detail`, which API clients see, names only the kind of failure ("HTTP 500", "timeout after
-    60 s") and the request id; the endpoint's own words may echo credentials, so they travel in
-    `cause` (masked) to the server log only.
-    """
-
-    status = 502
-    type = "/problems/llm-failed"
-    title = "Language model failed"
-
-    def __init__(self, kind: str, cause: str = "", request_id: str | None = None) -> None:
-        self.kind = kind
-        self.cause = cause or kind
-        self.reference = f" Request id {request_id}." if request_id and request_id != "-" else ""
-        super().__init__(f"The language model endpoint failed ({kind}).{self.reference}")
-
-    @property
-    def fallback(self) -> str:
-        """Why an answer is the extractive one instead, as API clients may read it."""
-        return f"The language model endpoint failed ({self.kind}); answered extractively.{self.reference}"
-
-
-class LLMTimeoutError(LLMFailedError):
-    """Raised when the LLM endpoint does not answer within the configured timeout."""
-
-    status = 504
-    type = "/problems/llm-timeout"
-    title = "Language model timed out"
-
-
-class InvalidConversationError(DossierError):
-    """Raised when a chat request holds no question to answer."""
-
-    status = 422
-    type = "/problems/invalid-conversation"
-    title = "Invalid conversation"
-
-
-class RequestLimitError(DossierError):
-    """Raised when a request exceeds a configured limit: ids in a filter, chat messages or characters."""
-
-    status = 422
-    type = "/problems/limit-exceeded"
-    title = "Request over a limit"
-
-
 class WriteBusyError(DossierError):
     """Raised when another process holds the data directory's write lock and the caller cannot
     wait (`dossier ingest --no-wait`) or waited DOSSIER_WRITE_LOCK_TIMEOUT seconds in vain."""
@@ -189,79 +125,3 @@ class DocumentConflictError(DossierError):
     status = 409
     type = "/problems/document-conflict"
     title = "Document from a folder"
-
-
-class UploadRefusedError(DossierError):
-    """Raised when an upload breaks a limit checked before anything is saved (too many files, a
-    file name too long)."""
-
-    status = 422
-    type = "/problems/upload-refused"
-    title = "Upload refused"
-
-    def __init__(self, detail: str, status: int = 422) -> None:
-        super().__init__(detail)
-        self.status = status
-
-
-class JobNotFoundError(DossierError):
-    """Raised when a job id names no job this server process remembers."""
-
-    status = 404
-    type = "/problems/job-not-found"
-    title = "Job not found"
-
-
-class ConfigurationError(DossierError):
-    """Raised at start-up when a setting cannot be used (an unreadable `DOSSIER_API_KEYS` file)."""
-
-    status = 500
-    type = "/problems/configuration"
-    title = "Invalid configuration"
-
-
-class UnauthorizedError(DossierError):
-    """Raised when a route that needs an API key gets none, or one that is not configured."""
-
-    status = 401
-    type = "/problems/unauthorized"
-    title = "API key required"
-    fixed_headers: ClassVar[dict[str, str]] = {"WWW-Authenticate": 'Bearer realm="dossier"'}
-
-
-class CrossOriginWriteError(DossierError):
-    """Raised when a page of another origin (not in DOSSIER_CORS_ORIGINS) sends a write."""
-
-    status = 403
-    type = "/problems/cross-origin"
-    title = "Cross-origin request refused"
-
-
-class HostNotAllowedError(DossierError):
-    """Raised when the `Host` header names a host not in DOSSIER_ALLOWED_HOSTS (DNS rebinding)."""
-
-    status = 400
-    type = "/problems/host-not-allowed"
-    title = "Host not allowed"
-
-
-class BodyTooLargeError(DossierError):
-    """Raised when a request body is, or says it is, larger than its route accepts."""
-
-    status = 413
-    type = "/problems/body-too-large"
-    title = "Request body too large"
-    # The rest of the body is not read: closing the connection tells the client to stop sending.
-    fixed_headers: ClassVar[dict[str, str]] = {"Connection": "close"}
-
-
-class RateLimitedError(DossierError):
-    """Raised when a client sends more requests than DOSSIER_RATE_LIMIT (or the write limit) allows."""
-
-    status = 429
-    type = "/problems/rate-limited"
-    title = "Too many requests"
-
-    def __init__(self, detail: str, retry_after: int) -> None:
-        super().__init__(detail)
-        self.retry_after = retry_after

@@ -24,7 +24,7 @@ from .errors import DocumentConflictError
 from .index import IndexSpec
 from .load import RawArticle, Skipped, discover, load_path
 from .sentences import SentenceSpan, sentences_in, split_sentences
-from .settings import Settings
+from .settings import IngestSettings
 from .sparse import SparseIndex, up_to_date_index
 from .store import FOLDER, UPLOAD, DocumentRecord, SentenceRow, Store, mark_rebuilding, origin_of
 from .writelock import StoreWriter, WriteSession
@@ -126,7 +126,7 @@ class Ingestor:
 
     def __init__(
         self,
-        settings: Settings,
+        settings: IngestSettings,
         embedder: Embedder,
         store: Store | None = None,
         *,

@@ -12,10 +12,10 @@ import httpx
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from ingest.errors import DossierError, LLMFailedError
-from ingest.settings import Settings
-
-from .logs import configure_logging
+from ingest.errors import DossierError
+from server.engine.errors import LLMFailedError
+from server.logs import configure_logging
+from server.settings import Settings
 
 console = Console(stderr=True, soft_wrap=True, highlight=False)
 out = Console(highlight=False, soft_wrap=True)
@@ -165,7 +165,7 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
     """Serve the web chat at / and the HTTP API (OpenAPI docs at /docs)."""
     import uvicorn
 
-    from .app import create_app
+    from server.api.app import create_app
 
     settings = load_settings()
     host, port = host or settings.server.host, port or settings.server.port
@@ -183,7 +183,7 @@ def serve(host: str | None, port: int | None, workers: int) -> None:
     )
     try:
         uvicorn.run(
-            app if workers == 1 else "server.app:app_from_environment",
+            app if workers == 1 else "server.api.app:app_from_environment",
             factory=workers > 1,
             workers=workers,
             host=host,
@@ -323,8 +323,7 @@ def local_service():
     from ingest.embedding import Embedder
     from ingest.errors import IndexNotFoundError
     from ingest.store import Store
-
-    from .service import IndexHandle
+    from server.engine.service import IndexHandle
 
     settings = load_settings()
     if Store.connect(settings.store).stored_spec() is None:
@@ -336,7 +335,7 @@ def local_service():
 def ask_request(body: dict):
     from pydantic import ValidationError
 
-    from .schemas import AskRequest
+    from server.engine.schemas import AskRequest
 
     try:
         return AskRequest.model_validate(body)
@@ -347,13 +346,13 @@ def ask_request(body: dict):
 
 
 def local_ask(request) -> dict:
-    from .routes.ask import ask_question
+    from server.api.routes.ask import ask_question
 
     return ask_question(request, local_service()).model_dump()
 
 
 def local_documents() -> dict:
-    from .routes.documents import document_list
+    from server.api.routes.documents import document_list
 
     return document_list(local_service().documents()).model_dump()
 

@@ -15,9 +15,11 @@ import pytest
 
 from ingest.embedding import Embedder
 from ingest.pipeline import Ingestor
-from ingest.settings import EmbeddingSettings, LLMSettings, Settings, StoreSettings
+from ingest.settings import EmbeddingSettings, StoreSettings
 from ingest.store import Store
-from server.service import IndexHandle, QueryService
+from server.engine.service import IndexHandle, QueryService
+from server.engine.settings import LLMSettings
+from server.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_ARTICLES = ROOT / "data" / "articles"

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from server.answer import ABSTENTION
+from server.engine.answer import ABSTENTION
 
 KNOWN_FACTS = [
     ("What did Motegi brief Jaishankar on?", "regional security environment"),

@@ -13,10 +13,11 @@ from fastapi.testclient import TestClient
 
 from ingest.errors import StoreUnavailableError
 from ingest.pipeline import Ingestor
-from ingest.settings import Settings, StoreSettings
+from ingest.settings import StoreSettings
 from ingest.store import Store
-from server.app import create_app
-from server.service import IndexHandle
+from server.api.app import create_app
+from server.engine.service import IndexHandle
+from server.settings import Settings
 
 from .conftest import SAMPLE_ARTICLES, free_port, settings_for
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from server.chat import Turn, is_follow_up, standalone_by_rule
-from server.claims import is_abstention, split_claims
+from server.engine.chat import Turn, is_follow_up, standalone_by_rule
+from server.engine.claims import is_abstention, split_claims
 
 
 def test_each_sentence_keeps_the_passages_it_cites():

@@ -3,8 +3,8 @@
 import pytest
 
 from eval.followups import CONVERSATIONS, ConversationTurn, load_turns, measure, summarise
-from server.chat import Turn, standalone_by_rule
-from server.followup import follow_up_reason, is_follow_up
+from server.engine.chat import Turn, standalone_by_rule
+from server.engine.followup import follow_up_reason, is_follow_up
 
 from .conftest import SAMPLE_ARTICLES
 

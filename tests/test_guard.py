@@ -14,11 +14,12 @@ from fastapi import Request
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
-from ingest.errors import ConfigurationError
-from ingest.settings import ServerSettings, Settings, StoreSettings
-from server.app import create_app
-from server.guard import principal
-from server.routes.docs import INLINE_SCRIPT
+from ingest.settings import StoreSettings
+from server.api.app import create_app
+from server.api.guard import principal
+from server.api.problems import ConfigurationError
+from server.api.routes.docs import INLINE_SCRIPT
+from server.settings import ServerSettings, Settings
 from tests.conftest import cli_env, run_cli, serving
 
 KEY = "k-3f9a2c7e1b8d4a6f"

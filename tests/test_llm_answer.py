@@ -2,9 +2,9 @@
 
 import pytest
 
-from ingest.errors import LLMFailedError, LLMTimeoutError
-from server.answer import ABSTENTION
-from server.service import IndexHandle
+from server.engine.answer import ABSTENTION
+from server.engine.errors import LLMFailedError, LLMTimeoutError
+from server.engine.service import IndexHandle
 from tests.conftest import free_port, llm_settings
 from tests.llm_servers import Reply
 

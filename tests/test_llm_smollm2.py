@@ -10,7 +10,7 @@ import json
 import httpx
 import pytest
 
-from server.service import IndexHandle
+from server.engine.service import IndexHandle
 from tests.conftest import copy_of_sample_index, llm_settings, serving
 from tests.llm_servers import LlamaServer
 

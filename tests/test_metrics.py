@@ -15,11 +15,11 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from ingest.load import Skipped
 from ingest.pipeline import IngestReport
-from ingest.settings import Settings
 from server import metrics
-from server.app import create_app
-from server.jobs import JobQueue
+from server.api.app import create_app
+from server.api.jobs import JobQueue
 from server.logs import configure_logging
+from server.settings import Settings
 from tests.conftest import ROOT, free_port, llm_settings
 
 QUESTION = "How many Indian AI professionals will Japan invite?"
@@ -213,7 +213,7 @@ def test_json_log_lines_parse_and_carry_the_request_id(client, json_log):
     assert response.status_code == 200
     lines = [json.loads(line) for line in json_log.getvalue().splitlines()]
     mine = [line for line in lines if line["request_id"] == "json-log-1"]
-    assert {line["logger"] for line in mine} >= {"server.service", "server.app"}
-    access = next(line for line in mine if line["logger"] == "server.app")
+    assert {line["logger"] for line in mine} >= {"server.engine.service", "server.api.app"}
+    access = next(line for line in mine if line["logger"] == "server.api.app")
     assert access["message"].startswith("POST /v1/ask 200 ") and access["level"] == "INFO"
     assert all(set(line) >= {"time", "level", "logger", "message", "request_id"} for line in lines)

@@ -5,7 +5,7 @@ import openai
 import pytest
 from fastapi.testclient import TestClient
 
-from server.app import create_app
+from server.api.app import create_app
 from tests.conftest import llm_settings
 from tests.llm_servers import Reply
 

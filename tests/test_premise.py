@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from server.premise import Premises
+from server.engine.premise import Premises
 
 ARTICLE = (
     Path(__file__).parent.parent

@@ -4,9 +4,9 @@ import pytest
 
 from ingest.tokens import count_tokens
 from prompts import PromptError, render
-from server.chat import Turn, condense_messages
-from server.llm_answer import answer_messages, passage_block, within_budget
-from server.retrieve import Passage
+from server.engine.chat import Turn, condense_messages
+from server.engine.llm_answer import answer_messages, passage_block, within_budget
+from server.engine.retrieve import Passage
 
 
 def passage(number: int, words: int = 50) -> Passage:

@@ -8,9 +8,9 @@ import pytest
 from ingest.pipeline import Ingestor
 from ingest.sparse import SparseIndex, sparse_folder
 from ingest.store import Store
-from server.filters import SearchFilters
-from server.retrieve import Passage, reciprocal_rank_fusion, without_near_duplicates
-from server.service import IndexHandle
+from server.engine.filters import SearchFilters
+from server.engine.retrieve import Passage, reciprocal_rank_fusion, without_near_duplicates
+from server.engine.service import IndexHandle
 
 from .conftest import settings_for
 

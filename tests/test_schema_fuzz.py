@@ -14,10 +14,10 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 
 from ingest.pipeline import Ingestor
-from ingest.settings import Settings
 from ingest.store import Store
-from server.app import create_app
-from server.errors import OPENAI_ROUTES, PROBLEM_JSON
+from server.api.app import create_app
+from server.api.errors import OPENAI_ROUTES, PROBLEM_JSON
+from server.settings import Settings
 
 from .conftest import SAMPLE_ARTICLES, settings_for
 

@@ -14,7 +14,7 @@ from eval.scorer import (
     questions_of,
     read_rows,
 )
-from server.scorer import FEATURES, MODEL_PATH, LearnedScorer
+from server.engine.scorer import FEATURES, MODEL_PATH, LearnedScorer
 
 
 def test_refitting_on_the_versioned_features_reproduces_the_versioned_model():

@@ -11,9 +11,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from fastapi.testclient import TestClient
 
-from ingest.settings import Settings
-from server.app import create_app
+from server.api.app import create_app
 from server.logs import configure_logging, mask_secrets, redacted_url, register_secret
+from server.settings import Settings
 from tests.conftest import llm_settings
 
 QUESTION = "How many Indian AI professionals will Japan invite?"

@@ -15,8 +15,8 @@ from ingest.sentences import (
     split_sentences,
 )
 from ingest.store import Store
-from server.sentences import sentences_of
-from server.service import IndexHandle
+from server.engine.service import IndexHandle
+from server.engine.stored_sentences import sentences_of
 
 from .conftest import settings_for
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from ingest.settings import Settings
+from server.settings import Settings
 
 
 def test_flat_environment_variables_reach_every_section(monkeypatch):

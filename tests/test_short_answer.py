@@ -2,7 +2,7 @@
 
 import pytest
 
-from server.short_answer import find_short_answer
+from server.engine.short_answer import find_short_answer
 
 INVITE = (
     "In a significant announcement, he also said Japan would invite 500 highly skilled Indian AI "

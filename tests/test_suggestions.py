@@ -8,11 +8,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from ingest.pipeline import Ingestor
-from ingest.settings import ServerSettings, Settings, StoreSettings
+from ingest.settings import StoreSettings
 from ingest.store import DocumentRecord, Store
-from server.app import create_app
-from server.service import QueryService
-from server.suggestions import (
+from server.api.app import create_app
+from server.engine.service import QueryService
+from server.engine.suggestions import (
     answerable,
     date_range,
     questions_from,
@@ -20,6 +20,7 @@ from server.suggestions import (
     single_word_test,
     source_counts,
 )
+from server.settings import ServerSettings, Settings
 
 from .conftest import SAMPLE_ARTICLES, settings_for
 

@@ -6,8 +6,8 @@ import pytest
 
 from ingest.pipeline import Ingestor
 from ingest.store import Store
-from server.service import IndexHandle
-from server.support import SupportCheck
+from server.engine.service import IndexHandle
+from server.engine.support import SupportCheck
 
 from .conftest import settings_for
 

@@ -11,14 +11,15 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from ingest.errors import JobNotFoundError
 from ingest.pipeline import Ingestor
-from ingest.settings import ServerSettings, Settings, StoreSettings
+from ingest.settings import StoreSettings
 from ingest.store import DocumentRecord, Store
 from ingest.writelock import WriteLock
-from server.app import create_app
-from server.jobs import JobQueue
-from server.schemas import document_summary
+from server.api.app import create_app
+from server.api.jobs import JobQueue
+from server.api.problems import JobNotFoundError
+from server.engine.schemas import document_summary
+from server.settings import ServerSettings, Settings
 
 from .conftest import SAMPLE_ARTICLES
 
@@ -358,7 +359,7 @@ def test_a_starting_server_deletes_unfinished_uploads_and_reports_orphans(
     (folder / ".valdora.txt.0123abcd.partial").write_bytes(VALDORA[:20])
     (folder / "orphan.txt").write_bytes(ORLEN)
     with (
-        caplog.at_level(logging.WARNING, logger="server.uploads"),
+        caplog.at_level(logging.WARNING, logger="server.api.uploads"),
         client_for(data_dir, embedder) as client,
     ):
         assert client.get("/healthz").status_code == 200

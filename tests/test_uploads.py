@@ -3,7 +3,7 @@
 import httpx
 import pytest
 
-from server.uploads import safe_filename
+from server.api.uploads import safe_filename
 from tests.conftest import cli_env, copy_of_sample_index, run_cli, serving
 
 pytestmark = pytest.mark.slow

@@ -7,9 +7,9 @@ import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
-from ingest.settings import ServerSettings, Settings
-from server.app import create_app
+from server.api.app import create_app
 from server.cli import main
+from server.settings import ServerSettings, Settings
 
 SURROGATE = "\udfff"
 QUESTION = "How many Indian AI professionals will Japan invite?"

@@ -12,7 +12,7 @@ import pytest
 
 from ingest.pipeline import Ingestor
 from ingest.store import Store
-from server.service import IndexHandle
+from server.engine.service import IndexHandle
 
 from .conftest import DOSSIER, SAMPLE_ARTICLES, cli_env, free_port, run_cli, settings_for
 

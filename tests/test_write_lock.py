@@ -8,7 +8,7 @@ import pytest
 from ingest import index
 from ingest.store import Store
 from ingest.writelock import WriteLock
-from server.service import IndexHandle
+from server.engine.service import IndexHandle
 
 from .conftest import DOSSIER, SAMPLE_ARTICLES, cli_env, run_cli, settings_for
 from .test_cli import assert_one_line_error
@@ -115,7 +115,7 @@ def test_a_rebuild_under_a_running_server_is_a_503_never_a_500_or_a_wrong_answer
 ):
     from fastapi.testclient import TestClient
 
-    from server.app import create_app
+    from server.api.app import create_app
 
     settings = settings_for(tmp_path / "data")
     assert (

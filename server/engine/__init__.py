@@ -1,0 +1,1 @@
+"""The query engine: retrieve, check support, answer, cite."""
