@@ -11,11 +11,6 @@ from pathlib import Path
 
 from stages import stage_percentiles, write_result
 
-from eval.datasets import load_dataset
-from ingest.embedding import Embedder
-from server.engine.service import IndexHandle
-from server.settings import Settings
-
 ROOT = Path(__file__).resolve().parent.parent
 DATASET = ROOT.parent / "shared" / "datasets" / "realtimeqa"
 
@@ -26,6 +21,12 @@ def main() -> None:
     parser.add_argument("--questions", type=int, default=100)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
+    # The engine is imported after the arguments are read, so that `--help` answers at once.
+    from eval.datasets import load_dataset
+    from ingest.embedding import Embedder
+    from server.engine.service import IndexHandle
+    from server.settings import Settings
+
     settings = Settings()
     settings.store.data_dir = args.data_dir
     service = IndexHandle(settings, Embedder(settings.embedding)).service()

@@ -13,12 +13,6 @@ import time
 from itertools import islice
 from pathlib import Path
 
-from ingest.embedding import Embedder
-from ingest.pipeline import Ingestor
-from ingest.settings import StoreSettings
-from ingest.store import Store
-from server.settings import Settings
-
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "datasets" / "realtimeqa" / "corpus.jsonl"
 
@@ -28,6 +22,13 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=2)
     args = parser.parse_args()
+    # The engine is imported after the arguments are read, so that `--help` answers at once.
+    from ingest.embedding import Embedder
+    from ingest.pipeline import Ingestor
+    from ingest.settings import StoreSettings
+    from ingest.store import Store
+    from server.settings import Settings
+
     embedder = Embedder(Settings().embedding)
     runs = []
     with tempfile.TemporaryDirectory() as folder:

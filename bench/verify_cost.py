@@ -14,15 +14,7 @@ from pathlib import Path
 
 from stages import stage_percentiles, write_result
 
-from eval.datasets import load_dataset
-from ingest.embedding import Embedder
-from server.engine.service import IndexHandle
-from server.engine.settings import LLMSettings
-from server.settings import Settings
-
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-from tests.llm_servers import Reply, ScriptedLLM  # after the path: tests is not installed
 
 
 def main() -> None:
@@ -30,6 +22,16 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, default=Path(".dossier/eval/articles"))
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
+    # The engine is imported after the arguments are read, so that `--help` answers at once.
+    from eval.datasets import load_dataset
+    from ingest.embedding import Embedder
+    from server.engine.service import IndexHandle
+    from server.engine.settings import LLMSettings
+    from server.settings import Settings
+
+    sys.path.insert(0, str(ROOT))
+    from tests.llm_servers import Reply, ScriptedLLM  # after the path: tests is not installed
+
     questions = [
         q for q in load_dataset(ROOT / "eval/datasets/sample-facts.jsonl").questions if q.evidence
     ]

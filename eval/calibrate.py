@@ -12,7 +12,7 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .report import CSS, esc
+from .report import ENV
 
 GRID = [round(step * 0.005, 3) for step in range(161)]  # 0 to 0.8
 DATASET_COLOURS = ["#4e79a7", "#e15759", "#59a14f", "#f28e2b"]
@@ -76,8 +76,8 @@ def choose_threshold(by_dataset: dict[str, list[dict]]) -> float:
     return GRID[best]
 
 
-def render_curve(by_dataset: dict[str, list[dict]], chosen: float) -> str:
-    """Wrong-answer (solid) and false-abstention (dashed) rates against the threshold."""
+def curve_chart(by_dataset: dict[str, list[dict]], chosen: float) -> dict:
+    """Geometry of the wrong-answer (solid) and false-abstention (dashed) curves."""
     width, height, left, bottom = 640, 260, 40, 30
 
     def x(threshold: float) -> float:
@@ -86,55 +86,44 @@ def render_curve(by_dataset: dict[str, list[dict]], chosen: float) -> str:
     def y(rate: float) -> float:
         return height - bottom - rate * (height - bottom - 10)
 
-    parts = [
-        f'<svg class="chart" role="img" aria-label="Error rates by abstention threshold" width="{width}" height="{height}">'
-    ]
-    for tick in (0, 0.25, 0.5, 0.75, 1):
-        parts.append(f'<text x="0" y="{y(tick) + 4:.0f}">{tick:g}</text>')
-        parts.append(
-            f'<line x1="{left}" x2="{width}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" stroke="currentColor" stroke-opacity=".1"/>'
-        )
-    for tick in (0, 0.2, 0.4, 0.6, 0.8):
-        parts.append(f'<text x="{x(tick) - 8:.0f}" y="{height - 8}">{tick:g}</text>')
-    for number, (name, curve) in enumerate(by_dataset.items()):
-        colour = DATASET_COLOURS[number % len(DATASET_COLOURS)]
-        for key, dash in (("wrong_answers", ""), ("false_abstentions", ' stroke-dasharray="5 4"')):
-            points = " ".join(f"{x(p['threshold']):.1f},{y(p[key]):.1f}" for p in curve)
-            parts.append(
-                f'<polyline fill="none" stroke="{colour}" stroke-width="2"{dash} points="{points}"><title>{esc(name)} · {key.replace("_", " ")}</title></polyline>'
-            )
-    parts.append(
-        f'<line x1="{x(chosen):.1f}" x2="{x(chosen):.1f}" y1="10" y2="{height - bottom}" stroke="currentColor" stroke-dasharray="2 2"/>'
-    )
-    parts.append(f'<text x="{x(chosen) + 4:.1f}" y="20">chosen {chosen:g}</text></svg>')
-    legend = "".join(
-        f'<span><i class="swatch" style="background:{DATASET_COLOURS[n % len(DATASET_COLOURS)]}"></i>{esc(name)}</span>'
-        for n, name in enumerate(by_dataset)
-    )
-    return (
-        "".join(parts)
-        + f'<p class="legend">{legend} solid: wrong answers · dashed: false abstentions (share of all questions)</p>'
-    )
+    colours = {
+        name: DATASET_COLOURS[number % len(DATASET_COLOURS)]
+        for number, name in enumerate(by_dataset)
+    }
+    return {
+        "width": width,
+        "height": height,
+        "left": left,
+        "bottom": height - bottom,
+        "rate_ticks": [{"value": t, "y": y(t)} for t in (0, 0.25, 0.5, 0.75, 1)],
+        "threshold_ticks": [{"value": t, "x": x(t)} for t in (0, 0.2, 0.4, 0.6, 0.8)],
+        "lines": [
+            {
+                "dataset": name,
+                "colour": colours[name],
+                "rate": key.replace("_", " "),
+                "dashed": key == "false_abstentions",
+                "points": " ".join(f"{x(p['threshold']):.1f},{y(p[key]):.1f}" for p in curve),
+            }
+            for name, curve in by_dataset.items()
+            for key in ("wrong_answers", "false_abstentions")
+        ],
+        "chosen_x": x(chosen),
+        "legend": colours,
+    }
 
 
-def render_table(by_dataset: dict[str, list[dict]], chosen: float) -> str:
+def rates_at(by_dataset: dict[str, list[dict]], chosen: float) -> dict[str, dict]:
     step = GRID.index(chosen)
-    rows = "".join(
-        f"<tr><td>{esc(name)}</td>"
-        + "".join(
-            f"<td>{'–' if curve[step][key] is None else f'{curve[step][key]:.3f}'}</td>"
-            for key in (
-                "wrong_answers",
-                "false_abstentions",
-                "abstained_answerable",
-                "abstained_unanswerable",
-            )
-        )
-        + "</tr>"
-        for name, curve in by_dataset.items()
+    return {name: curve[step] for name, curve in by_dataset.items()}
+
+
+def render_html(by_dataset: dict[str, list[dict]], chosen: float) -> str:
+    return ENV.get_template("calibration.html").render(
+        chosen=chosen,
+        chart=curve_chart(by_dataset, chosen),
+        rates=rates_at(by_dataset, chosen),
     )
-    head = "<tr><th>dataset</th><th>wrong answers</th><th>false abstentions</th><th>abstained (answerable)</th><th>abstained (unanswerable)</th></tr>"
-    return f"<table><thead>{head}</thead><tbody>{rows}</tbody></table>"
 
 
 def write_calibration(folder: Path, outcomes: list[Outcome]) -> tuple[float, dict[str, list[dict]]]:
@@ -148,19 +137,5 @@ def write_calibration(folder: Path, outcomes: list[Outcome]) -> tuple[float, dic
         )
         + "\n"
     )
-    (folder / "report.html").write_text(
-        f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>Dossier · abstention threshold</title><style>{CSS}</style></head><body><main>
-<h1>Abstention threshold: {chosen:g}</h1>
-<p>Each question was answered with abstention off. At threshold t Dossier answers the questions whose best
-evidence has support ≥ t. <b>Wrong answers</b>: answered without the expected fact (every answered
-unanswerable question counts). <b>False abstentions</b>: abstained on a question the sources answer.
-Both as shares of each dataset's questions; the threshold minimises their sum averaged over the datasets.</p>
-<h2>Error rates by threshold</h2>{render_curve(by_dataset, chosen)}
-<h2>At the chosen threshold</h2>{render_table(by_dataset, chosen)}
-</main></body></html>
-""",
-        encoding="utf-8",
-    )
+    (folder / "report.html").write_text(render_html(by_dataset, chosen), encoding="utf-8")
     return chosen, by_dataset

@@ -18,16 +18,11 @@ is chosen with figures. Development data only:
 
 import json
 import re
-import sys
 from pathlib import Path
 
-from ingest.embedding import Embedder
-from server.engine.claims import split_claims, verify
-from server.engine.stored_sentences import sentences_of_each
-from server.settings import Settings
+import click
 
-from .clients import InProcessClient
-from .datasets import corpus_key, load_dataset, prepare_corpus, read_jsonl
+from .datasets import DatasetError, corpus_key, load_dataset, prepare_corpus, read_jsonl
 
 THRESHOLDS = [0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65]
 KINDS = ["backed", "wrong number", "wrong passage", "other fact"]
@@ -55,6 +50,14 @@ def claims_for(question, others: list[str], sources) -> list[tuple[str, str, int
 
 
 def measure(facts_path: Path, claims_path: Path | None) -> dict:
+    # Imported here, not at the top: `--help` should not wait for the query engine to load.
+    from ingest.embedding import Embedder
+    from server.engine.claims import split_claims, verify
+    from server.engine.stored_sentences import sentences_of_each
+    from server.settings import Settings
+
+    from .clients import InProcessClient
+
     settings = Settings()
     data = load_dataset(facts_path)
     folder = settings.store.data_dir / "eval" / corpus_key(data)
@@ -115,8 +118,22 @@ def rate(flags: list[bool]) -> float | None:
     return round(sum(flags) / len(flags), 3) if flags else None
 
 
-def main(argv: list[str]) -> None:
-    summary = measure(Path(argv[0]), Path(argv[1]) if len(argv) > 1 else None)
+@click.command()
+@click.argument("facts", type=click.Path(path_type=Path))
+@click.argument(
+    "claims", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+def main(facts: Path, claims: Path | None) -> None:
+    """How often the claim check passes backed and unbacked claims, at each threshold.
+
+    Claims are made from the evidence of FACTS, a known-facts file, and read from CLAIMS, claims
+    written by hand (eval/datasets/sample-claims.jsonl). Prints the share judged supported and
+    writes eval/runs/claims/summary.json.
+    """
+    try:
+        summary = measure(facts, claims)
+    except DatasetError as exc:
+        raise click.ClickException(str(exc)) from exc
     out = Path("eval/runs/claims")
     out.mkdir(parents=True, exist_ok=True)
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
@@ -135,4 +152,4 @@ def print_table(name: str, summary: dict) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    main()

@@ -126,7 +126,7 @@ def run_command(
     maximums,
 ):
     """Run DATASET (known-facts .jsonl, RealTime QA or BEIR folder) and write a report."""
-    from ingest.settings import Settings
+    from server.settings import Settings
 
     settings = Settings()
     if retrieval:
@@ -190,7 +190,7 @@ def evaluate_with_progress(data: Dataset, client, top_k: int) -> list[dict]:
 )
 def calibrate_command(datasets: tuple[Path, ...], out_dir: Path) -> None:
     """Choose the abstention threshold from DATASETS (development data only) and plot the trade-off."""
-    from ingest.settings import Settings
+    from server.settings import Settings
 
     from .calibrate import GRID, outcomes_of, write_calibration
 

@@ -211,7 +211,7 @@ def main(split: str, dataset: Path, out_path: Path, data_dir: Path | None) -> No
     """Measure follow-up detection and rule-based rewriting on conversation turns, without an LLM."""
     from ingest.embedding import Embedder
     from ingest.errors import DossierError
-    from ingest.settings import Settings
+    from server.settings import Settings
 
     from .clients import InProcessClient
 

@@ -23,7 +23,7 @@ import click
 import numpy as np
 
 from server.engine.answer import DECISIVE_GAPS
-from server.engine.scorer import FEATURES, MODEL_PATH
+from server.engine.scorer import FEATURES, MODEL_PATH, LearnedScorer
 
 from .datasets import ROOT, Question, load_dataset
 from .text import contains, contains_any
@@ -88,7 +88,7 @@ def main() -> None:
 def features_command(realtimeqa: Path, skip_realtimeqa: bool) -> None:
     """Label the candidate sentences of the training and development questions."""
     from ingest.embedding import Embedder
-    from ingest.settings import Settings
+    from server.settings import Settings
 
     from .clients import InProcessClient
 
@@ -132,8 +132,9 @@ def fit_model(rows: list[dict]):
 
 
 def probabilities(rows: list[dict], means, scales, weights, intercept) -> np.ndarray:
-    x = np.array([row["features"] for row in rows])
-    return 1.0 / (1.0 + np.exp(-(((x - means) / scales) @ weights + intercept)))
+    """The served scorer's probabilities with these weights passed in (not a copy of its formula)."""
+    scorer = LearnedScorer(means, scales, weights, intercept, threshold=0.0)
+    return scorer.probabilities(np.array([row["features"] for row in rows]))
 
 
 def by_question(

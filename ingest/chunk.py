@@ -15,7 +15,7 @@ _MIN_CHUNK_TOKENS = 16
 
 @dataclass(frozen=True)
 class Span:
-    """A passage: `text == document_text[start:end]`."""
+    """A part of a text, `text == whole[start:end]`: a passage of a document, an answer in a sentence."""
 
     start: int
     end: int

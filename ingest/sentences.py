@@ -1,7 +1,7 @@
 """Sentences of a document with exact offsets: the unit of evidence that answers quote and cite."""
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 
 from llama_index.core.utils import globals_helper
@@ -49,23 +49,33 @@ class SentenceSpan:
     text: str
 
 
+def sentence_spans(text: str) -> Iterator[tuple[int, int]]:
+    """Where the sentences of `text` are, [start, end): punkt (llama-index's copy) within each line,
+    so that a line break ends one too (headings, list items), and a line's dateline left out.
+
+    Articles (`split_sentences`) and the claims of an answer (`server/engine/claims.py`) are both
+    split here, so a claim is a sentence as the index stores one.
+    """
+    for line in re.finditer(r"[^\n]+", text):
+        # Before punkt, which would end a sentence at the "Wyo." of "JACKSON, Wyo. — The ..."
+        body = line.start() + dateline_length(line.group())
+        for start, end in globals_helper.punkt_tokenizer.span_tokenize(text[body : line.end()]):
+            yield body + start, body + end
+
+
 def split_sentences(text: str, offset: int = 0) -> list[SentenceSpan]:
-    """Sentences by punkt (llama-index's copy); a line break ends one too (headings, list items).
+    """The sentences of `sentence_spans` that are evidence, at exact offsets.
 
     Datelines and bylines are left out: they are not evidence, and an answer never quotes them.
     """
     found = []
-    for line in re.finditer(r"[^\n]+", text):
-        # Before punkt, which would end a sentence at the "Wyo." of "JACKSON, Wyo. — The ..."
-        body_start = line.start() + dateline_length(line.group())
-        body = text[body_start : line.end()]
-        for start, end in globals_helper.punkt_tokenizer.span_tokenize(body):
-            piece = body[start:end].strip()
-            skip = evidence_start(piece)
-            if skip is None:
-                continue
-            begin = offset + body_start + body.index(piece, start) + skip
-            found.append(SentenceSpan(begin, begin + len(piece) - skip, piece[skip:]))
+    for start, end in sentence_spans(text):
+        piece = text[start:end].strip()
+        skip = evidence_start(piece)
+        if skip is None:
+            continue
+        begin = offset + text.index(piece, start) + skip
+        found.append(SentenceSpan(begin, begin + len(piece) - skip, piece[skip:]))
     return found
 
 

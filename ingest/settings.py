@@ -34,7 +34,8 @@ class StoreSettings(BaseSettings):
 
     data_dir: Path = Field(
         Path(".dossier"),
-        description="Folder for Dossier's data: the embedded Chroma database and its companions.",
+        description="Folder for Dossier's data: the embedded Chroma database (`chroma/`) and its "
+        "companions (the BM25 index, uploads, upload jobs, the write lock).",
     )
     chroma_url: str | None = Field(
         None,
@@ -50,7 +51,9 @@ class StoreSettings(BaseSettings):
     collection: str = Field(
         "dossier",
         min_length=3,
-        description="Name of the Chroma collection that holds the passages (3+ characters).",
+        description="Name of the Chroma collection that holds the passages (3+ characters); "
+        "sentences go in `<name>-sentences`, documents in `<name>-documents`, the BM25 index "
+        "in `DATA_DIR/sparse/<name>/`.",
     )
     write_lock_timeout: float = Field(
         120,

@@ -27,7 +27,8 @@ from .settings import StoreSettings
 
 logger = logging.getLogger(__name__)
 
-# Anserini's defaults, as in Pyserini's published BEIR BM25 ("flat") baselines (README, Quality).
+# Anserini's defaults, as in Pyserini's published BEIR BM25 ("flat") baselines
+# (docs/evaluation.md, BEIR SciFact).
 K1 = 0.9
 B = 0.4
 _MANIFEST = "dossier-sparse.json"

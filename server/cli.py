@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from ingest.errors import DossierError
+from ingest.settings import EmbeddingSettings
 from server.engine.errors import LLMFailedError
 from server.logs import configure_logging
 from server.settings import Settings
@@ -60,7 +61,7 @@ class DossierGroup(click.Group):
 def main(ctx: click.Context, verbose: bool) -> None:
     """Dossier: answers from your news articles, every claim cited to its exact passage.
 
-    Configure with DOSSIER_* environment variables or a .env file (see the README).
+    Configure with DOSSIER_* environment variables or a .env file (docs/configuration.md).
     """
     configure_logging("DEBUG" if verbose else "WARNING")
     ctx.obj = None
@@ -109,7 +110,6 @@ def ingest(paths: tuple[Path, ...], sync: bool, rebuild: bool, no_wait: bool) ->
     writer at a time: a second ingest (or a server's upload) waits for the first, at most
     DOSSIER_WRITE_LOCK_TIMEOUT seconds.
     """
-    from ingest.embedding import Embedder
     from ingest.pipeline import Ingestor, Provenance
     from ingest.writelock import StoreWriter, WriteLock
 
@@ -123,7 +123,7 @@ def ingest(paths: tuple[Path, ...], sync: bool, rebuild: bool, no_wait: bool) ->
         with lock.held():  # busy now: fail before seconds of loading and embedding
             pass
     with console.status("Loading the embedding model"):
-        embedder = Embedder(settings.embedding)
+        embedder = load_embedder(settings.embedding)
     writer = StoreWriter(settings.store, lock=lock)
     progress = RichProgress()
     try:
@@ -319,8 +319,14 @@ def local_user() -> str:
         return "local user"
 
 
-def local_service():
+def load_embedder(settings: EmbeddingSettings):
+    """The embedding model (tests hand in the one their session has loaded instead)."""
     from ingest.embedding import Embedder
+
+    return Embedder(settings)
+
+
+def local_service():
     from ingest.errors import IndexNotFoundError
     from ingest.store import Store
     from server.engine.service import IndexHandle
@@ -329,7 +335,7 @@ def local_service():
     if Store.connect(settings.store).stored_spec() is None:
         # Say so before spending seconds on loading the model.
         raise CommandError(IndexNotFoundError.hint)
-    return IndexHandle(settings, Embedder(settings.embedding)).service()
+    return IndexHandle(settings, load_embedder(settings.embedding)).service()
 
 
 def ask_request(body: dict):
@@ -346,9 +352,12 @@ def ask_request(body: dict):
 
 
 def local_ask(request) -> dict:
+    """The answer `/v1/ask` would give, computed here: the same flow, the same JSON."""
+    import anyio
+
     from server.api.routes.ask import ask_question
 
-    return ask_question(request, local_service()).model_dump()
+    return anyio.run(ask_question, request, local_service()).model_dump(mode="json")
 
 
 def local_documents() -> dict:

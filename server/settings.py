@@ -36,7 +36,8 @@ class ServerSettings(BaseSettings):
     max_jobs_kept: int = Field(
         200,
         ge=1,
-        description="Upload jobs remembered for `GET /v1/jobs/{id}` (the newest; in memory only).",
+        description="Upload jobs remembered for `GET /v1/jobs/{id}` (the newest), each also kept "
+        "in `DATA_DIR/jobs/` so that every worker of `--workers N` answers for every job.",
     )
     max_filter_ids: int = Field(
         1000,
@@ -59,13 +60,15 @@ class ServerSettings(BaseSettings):
     log_format: Literal["text", "json"] = Field(
         "text",
         description="`text`: one readable line per event; `json`: one JSON object per line (time, level, "
-        "logger, message, request_id) for log collectors. Both mask credentials.",
+        "logger, message, request_id) for log collectors. Both mask credentials: URL user info, "
+        "secret query values, `Authorization` and api-key values, and the LLM API key.",
     )
 
     api_keys: SecretStr = Field(
         SecretStr(""),
         description="API keys, comma-separated, or `@/path/to/file` with one key per line. Set, every write "
         "(upload, deletion) needs one, sent as `Authorization: Bearer KEY` or `X-API-Key: KEY`. "
+        "In a file, `#` starts a comment; an unreadable file stops `dossier serve`. "
         "Empty: no keys; writes are still refused from other origins.",
     )
     auth_reads: bool = Field(

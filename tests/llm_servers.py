@@ -88,7 +88,7 @@ def error(status: int, message: str = "") -> dict:
 
 
 class _Handler(BaseHTTPRequestHandler):
-    """Answers one connection on behalf of the ScriptedLLM at `self.server.engine.llm`."""
+    """Answers one connection on behalf of the ScriptedLLM at `self.server.llm`."""
 
     protocol_version = "HTTP/1.1"
 
@@ -105,7 +105,7 @@ class _Handler(BaseHTTPRequestHandler):
         if self.path.rstrip("/") != "/v1/chat/completions":
             self.send_json(404, error(404))
             return
-        llm: ScriptedLLM = self.server.engine.llm
+        llm: ScriptedLLM = self.server.llm
         request = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
         reply = llm.next_reply(request)
         if llm.stopping.wait(reply.delay):

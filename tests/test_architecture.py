@@ -34,8 +34,8 @@ LAYERS: dict[str, tuple[str, ...]] = {
         "server.metrics",
         "server.api",
     ),
-    "server.cli": ("ingest", "server"),
-    "server": ("server",),
+    # The entry points over everything the server has: the CLI and any other top-level module.
+    "server": ("ingest", "prompts", "server"),
     "eval": ("ingest", "prompts", "server.engine", "server.settings", "eval"),
 }
 

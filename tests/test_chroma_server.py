@@ -19,7 +19,7 @@ from server.api.app import create_app
 from server.engine.service import IndexHandle
 from server.settings import Settings
 
-from .conftest import SAMPLE_ARTICLES, free_port, settings_for
+from .support import SAMPLE_ARTICLES, free_port, settings_for
 
 CHROMA = Path(sys.executable).parent / "chroma"
 QUESTION = {"question": "How many Indian AI professionals will Japan invite?"}

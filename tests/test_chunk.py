@@ -7,7 +7,7 @@ from ingest.clean import clean
 from ingest.load import discover, load_path
 from ingest.settings import ChunkingSettings
 
-from .conftest import SAMPLE_ARTICLES, SHARED
+from .support import SAMPLE_ARTICLES, SHARED
 
 
 def sample_texts() -> list[str]:

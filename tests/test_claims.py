@@ -2,6 +2,7 @@
 
 import pytest
 
+from ingest.sentences import split_sentences
 from server.engine.chat import Turn, is_follow_up, standalone_by_rule
 from server.engine.claims import is_abstention, split_claims
 
@@ -87,3 +88,24 @@ def test_a_standalone_question_is_not_rewritten():
     history = [Turn("user", "How many Indian AI professionals will Japan invite?")]
     question = "What did Motegi brief Jaishankar on during the visit to New Delhi?"
     assert standalone_by_rule(history, question) == question
+
+
+def test_a_dateline_the_answer_repeats_is_not_a_claim_of_its_own():
+    claims = split_claims(
+        "JACKSON, Wyo. — The park reopened on Monday [1]. Visitors returned [2].", 2
+    )
+    assert [c.text for c in claims] == ["The park reopened on Monday.", "Visitors returned."]
+    assert [c.cited for c in claims] == [[1], [2]]
+
+
+def test_an_answer_is_split_into_the_sentences_ingest_stores():
+    answer = (
+        "NEW YORK (AP) — The economy grew 2.5% in the third quarter [1]. "
+        "Prices rose faster in March [2].\n"
+        "- Wages rose 3.2% after the talks [1]\n"
+        "“We will not stop,” the minister said on Monday [3]."
+    )
+    claims, stored = split_claims(answer, 3), split_sentences(answer)
+    assert [c.end for c in claims] == [s.end for s in stored]
+    # the same sentences; ingest leaves a list item's marker out of the evidence
+    assert [answer[c.start : s.start] for c, s in zip(claims, stored)] == ["", "", "- ", ""]

@@ -89,7 +89,7 @@ def test_the_harness_gives_the_same_figures_in_process_and_over_http(service, se
 
 @pytest.mark.slow
 def test_sample_facts_meet_the_quality_gates(tmp_path):
-    """The CI gate: a regression below today's levels fails the build (README, Quality)."""
+    """The CI gate: a regression below today's levels fails the build (docs/evaluation.md)."""
     result = run_cli(
         "eval",
         str(SAMPLE_FACTS),
@@ -97,7 +97,7 @@ def test_sample_facts_meet_the_quality_gates(tmp_path):
         str(tmp_path),
         "--name",
         "gate",
-        # today's levels less one question's worth (README, Quality)
+        # today's levels less one question's worth (docs/evaluation.md, The sample facts)
         "--min",
         "fact_accuracy=0.79",
         "--min",
@@ -223,3 +223,71 @@ def test_every_written_claim_names_an_answerable_fact_with_evidence():
     assert len(claims) == 42 and {c["supported"] for c in claims} == {True, False}
     for claim in claims:
         assert facts[claim["fact"]].answerable and facts[claim["fact"]].evidence, claim["id"]
+
+
+def test_the_html_report_escapes_questions_and_shows_the_run_metrics(service, tmp_path):
+    from bs4 import BeautifulSoup
+
+    from eval.datasets import Dataset, Question
+    from eval.report import LABELS, format_value, write_run
+
+    hostile = "Did <script>alert(1)</script> & co. sign the accord?"
+    dataset = Dataset(
+        name="tiny",
+        kind="facts",
+        questions=[
+            Question("h1", hostile, answers=[["a fact no article holds"]]),
+            Question(
+                "f1",
+                "How many highly skilled Indian AI professionals will Japan invite?",
+                answers=[["500"]],
+            ),
+        ],
+        corpus=SAMPLE_ARTICLES,
+    )
+    rows = evaluate(dataset, InProcessClient(service), 5)
+    summary = {
+        "name": "tiny & <b>small</b>",
+        "dataset": "tiny.jsonl",
+        "system": "dossier",
+        "top_k": 5,
+        "created_at": "2026-01-19T10:30:00+00:00",
+        **summarise(rows),
+    }
+    write_run(tmp_path, summary, rows)
+    report = (tmp_path / "report.html").read_text()
+    page = BeautifulSoup(report, "html.parser")
+
+    assert "<script>alert(1)</script>" not in report and "<b>small</b>" not in report
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co." in report
+    assert len(page.find_all("script")) == 1  # the report's own filter script, nothing injected
+    assert hostile in page.find("summary").text
+    assert page.h1.text == "Dossier evaluation: tiny & <b>small</b>"
+
+    metrics = {
+        cells[0].text: [cell.text for cell in cells[1:]]
+        for cells in (tr.find_all("td") for tr in page.table.tbody.find_all("tr"))
+    }
+    for metric, value in summary["overall"].items():
+        assert metrics[LABELS.get(metric, metric)][0] == format_value(value), metric
+    assert metrics["questions"][0] == "2"
+
+
+def test_the_calibration_report_escapes_dataset_names():
+    from bs4 import BeautifulSoup
+
+    from eval.calibrate import Outcome, choose_threshold, curves, render_html
+
+    hostile = "news <b>& co"
+    by_dataset = curves(
+        [Outcome(hostile, "1", 0.6, True, True), Outcome("b", "2", 0.3, False, False)]
+    )
+    report = render_html(by_dataset, choose_threshold(by_dataset))
+    page = BeautifulSoup(report, "html.parser")
+
+    assert "<b>&" not in report and "news &lt;b&gt;&amp; co" in report
+    assert page.find("td").text == hostile
+    assert [title.text for title in page.find_all("title")][1:3] == [
+        f"{hostile} · wrong answers",
+        f"{hostile} · false abstentions",
+    ]

@@ -6,7 +6,7 @@ from eval.followups import CONVERSATIONS, ConversationTurn, load_turns, measure,
 from server.engine.chat import Turn, standalone_by_rule
 from server.engine.followup import follow_up_reason, is_follow_up
 
-from .conftest import SAMPLE_ARTICLES
+from .support import SAMPLE_ARTICLES
 
 MINERALS = "Which critical minerals did India and Japan agree to cooperate on?"
 

@@ -20,7 +20,7 @@ from server.api.guard import principal
 from server.api.problems import ConfigurationError
 from server.api.routes.docs import INLINE_SCRIPT
 from server.settings import ServerSettings, Settings
-from tests.conftest import cli_env, run_cli, serving
+from tests.support import cli_env, run_cli, serving
 
 KEY = "k-3f9a2c7e1b8d4a6f"
 OTHER_KEY = "k-0c1d2e3f4a5b6c7d"

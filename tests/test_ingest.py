@@ -14,7 +14,7 @@ from ingest.pipeline import Ingestor, PendingDocument, passage_node
 from ingest.sentences import split_sentences
 from ingest.store import Store
 
-from .conftest import settings_for
+from .support import settings_for
 
 MOTEGI = "india-japan-partnership-deepens-motegi-new-delhi-visit"
 CHINA = "india-japan-relations-china-indo-pacific-assertiveness"

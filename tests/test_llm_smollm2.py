@@ -6,13 +6,16 @@ stream's events in order), never on its wording.
 """
 
 import json
+from collections.abc import Iterator
 
-import httpx
 import pytest
+from fastapi.testclient import TestClient
 
+from server.api.app import create_app
 from server.engine.service import IndexHandle
-from tests.conftest import copy_of_sample_index, llm_settings, serving
+from server.settings import Settings
 from tests.llm_servers import LlamaServer
+from tests.support import llm_settings
 
 pytestmark = pytest.mark.slow
 
@@ -35,11 +38,15 @@ def llama(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def smollm2_service(llama, sample_settings, sample_store, embedder):
-    settings = llm_settings(
+def smollm2_settings(llama, sample_settings, sample_store) -> Settings:
+    return llm_settings(
         sample_settings, llama.url, llm_model=llama.model, llm_timeout=120, llm_temperature=0
     )
-    return IndexHandle(settings, embedder).service()
+
+
+@pytest.fixture(scope="module")
+def smollm2_service(smollm2_settings, embedder):
+    return IndexHandle(smollm2_settings, embedder).service()
 
 
 @pytest.fixture(scope="module")
@@ -70,24 +77,16 @@ def test_the_small_models_unsupported_claims_are_flagged(answers):
 
 
 @pytest.fixture(scope="module")
-def smollm2_dossier(tmp_path_factory, cli_data_dir, llama):
-    env = {
-        "DOSSIER_ANSWERER": "llm",
-        "DOSSIER_LLM_BASE_URL": llama.url,
-        "DOSSIER_LLM_MODEL": llama.model,
-        "DOSSIER_LLM_TIMEOUT": "120",
-        "DOSSIER_LLM_TEMPERATURE": "0",
-    }
-    with serving(
-        copy_of_sample_index(cli_data_dir, tmp_path_factory, "smollm2-serve"), **env
-    ) as process:
-        yield process
+def smollm2_api(smollm2_settings, embedder) -> Iterator[TestClient]:
+    """The app answering with SmolLM2, in process: the point is the model's output, not a socket."""
+    with TestClient(create_app(smollm2_settings, embedder)) as client:
+        yield client
 
 
-def test_the_chat_streams_end_to_end(smollm2_dossier):
+def test_the_chat_streams_end_to_end(smollm2_api):
     body = {"messages": [{"role": "user", "content": QUESTIONS[0]}], "stream": True}
     names, done, text = [], None, ""
-    with httpx.stream("POST", smollm2_dossier.url + "/v1/chat", json=body, timeout=180) as response:
+    with smollm2_api.stream("POST", "/v1/chat", json=body) as response:
         assert response.status_code == 200
         name = None
         for line in response.iter_lines():
@@ -104,14 +103,12 @@ def test_the_chat_streams_end_to_end(smollm2_dossier):
     assert {"generate", "verify"} <= done["timings_ms"].keys()
 
 
-def test_a_follow_up_is_condensed_by_the_model(smollm2_dossier):
+def test_a_follow_up_is_condensed_by_the_model(smollm2_api):
     conversation = [
         {"role": "user", "content": QUESTIONS[0]},
         {"role": "assistant", "content": "Japan will invite 500 professionals [1]."},
         {"role": "user", "content": "and by when?"},
     ]
-    body = httpx.post(
-        smollm2_dossier.url + "/v1/chat", json={"messages": conversation}, timeout=180
-    ).json()
+    body = smollm2_api.post("/v1/chat", json={"messages": conversation}).json()
     assert body["original_question"] == "and by when?" and body["question"]
     assert body["rewritten"] == (body["question"] != "and by when?")

@@ -6,7 +6,7 @@ from pathlib import Path
 from ingest.clean import clean
 from ingest.load import RawArticle, Skipped, discover, load_path
 
-from .conftest import SAMPLE_ARTICLES, SHARED
+from .support import SAMPLE_ARTICLES, SHARED
 
 
 def load_one(path: Path):

@@ -20,7 +20,7 @@ from server.api.app import create_app
 from server.api.jobs import JobQueue
 from server.logs import configure_logging
 from server.settings import Settings
-from tests.conftest import ROOT, free_port, llm_settings
+from tests.support import ROOT, free_port, llm_settings
 
 QUESTION = "How many Indian AI professionals will Japan invite?"
 

@@ -121,3 +121,21 @@ def test_strict_mode_on_ask_returns_502_problem(strict_app, scripted_llm):
     scripted_llm.script(Reply(status=500))
     response = strict_app.post("/v1/ask", json={"question": QUESTION})
     assert response.status_code == 502 and response.json()["title"] == "Language model failed"
+
+
+def test_an_llm_failing_mid_stream_reaches_the_openai_client_as_an_error(strict_app, scripted_llm):
+    # The first words arrive, the next ones too late for the 3 s timeout: the stream is under way.
+    scripted_llm.script(Reply(f"{SUPPORTED} More words follow.", token_delay=5))
+    client = openai.OpenAI(
+        base_url="http://testserver/v1", api_key="unused", http_client=strict_app, max_retries=0
+    )
+    stream = client.chat.completions.create(
+        model="dossier", messages=[{"role": "user", "content": QUESTION}], stream=True
+    )
+    assert next(stream).choices[0].delta.role == "assistant"
+    with pytest.raises(openai.APIError) as error:
+        list(stream)
+    body = error.value.body
+    assert body["type"] == "server_error" and body["code"].startswith("llm-")
+    assert error.value.message == body["message"]
+    assert body["message"].startswith("The language model endpoint failed")

@@ -12,7 +12,7 @@ from server.engine.filters import SearchFilters
 from server.engine.retrieve import Passage, reciprocal_rank_fusion, without_near_duplicates
 from server.engine.service import IndexHandle
 
-from .conftest import settings_for
+from .support import settings_for
 
 MOTEGI = "india-japan-partnership-deepens-motegi-new-delhi-visit"
 CHINA = "india-japan-relations-china-indo-pacific-assertiveness"

@@ -19,7 +19,7 @@ from server.api.app import create_app
 from server.api.errors import OPENAI_ROUTES, PROBLEM_JSON
 from server.settings import Settings
 
-from .conftest import SAMPLE_ARTICLES, settings_for
+from .support import SAMPLE_ARTICLES, settings_for
 
 EXAMPLES_PER_OPERATION = 30
 

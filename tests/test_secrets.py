@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from server.api.app import create_app
 from server.logs import configure_logging, mask_secrets, redacted_url, register_secret
 from server.settings import Settings
-from tests.conftest import llm_settings
+from tests.support import llm_settings
 
 QUESTION = "How many Indian AI professionals will Japan invite?"
 PASSWORD = "pa55-word-in-url"

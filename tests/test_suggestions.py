@@ -22,7 +22,7 @@ from server.engine.suggestions import (
 )
 from server.settings import ServerSettings, Settings
 
-from .conftest import SAMPLE_ARTICLES, settings_for
+from .support import SAMPLE_ARTICLES, settings_for
 
 KOBE = (
     b"Kobe Harbour Reopens After Typhoon Closure\n"

@@ -9,7 +9,7 @@ from ingest.store import Store
 from server.engine.service import IndexHandle
 from server.engine.support import SupportCheck
 
-from .conftest import settings_for
+from .support import settings_for
 
 SOURCE = "Japan would invite 500 highly skilled Indian AI professionals by 2030, Motegi said."
 

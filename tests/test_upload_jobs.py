@@ -21,7 +21,7 @@ from server.api.problems import JobNotFoundError
 from server.engine.schemas import document_summary
 from server.settings import ServerSettings, Settings
 
-from .conftest import SAMPLE_ARTICLES
+from .support import SAMPLE_ARTICLES
 
 MOTEGI = "india-japan-partnership-deepens-motegi-new-delhi-visit"
 PROBLEM = "application/problem+json"

@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser import DESKTOP, KNOWN_QUESTION, PHONE, UNANSWERABLE, chat_page
-from tests.conftest import serving
+from tests.support import serving
 
 pytestmark = pytest.mark.slow
 

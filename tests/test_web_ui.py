@@ -13,8 +13,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser import KNOWN_QUESTION, PHONE, SUPPORTED, UNANSWERABLE, Chat, chat_page
-from tests.conftest import copy_of_sample_index, serving
 from tests.llm_servers import Reply
+from tests.support import copy_of_sample_index, serving
 
 pytestmark = pytest.mark.slow
 

@@ -14,7 +14,7 @@ from ingest.pipeline import Ingestor
 from ingest.store import Store
 from server.engine.service import IndexHandle
 
-from .conftest import DOSSIER, SAMPLE_ARTICLES, cli_env, free_port, run_cli, settings_for
+from .support import DOSSIER, SAMPLE_ARTICLES, cli_env, free_port, invoke_cli, settings_for
 
 NEW_ARTICLE = """Lighthouse keepers of Valtorna vote to restore the northern beacon
 
@@ -68,7 +68,7 @@ def concurrently(call, count: int, parallel: int = 6) -> list:
 @pytest.mark.slow
 def test_every_worker_answers_from_an_ingest_by_another_process(tmp_path, articles_dir):
     data_dir = tmp_path / ".dossier"
-    assert run_cli("ingest", str(articles_dir), env=cli_env(data_dir)).returncode == 0
+    assert invoke_cli("ingest", str(articles_dir), env=cli_env(data_dir)).returncode == 0
     server = WorkersProcess(data_dir, workers=2)
     try:
         server.wait_until_every_worker_started()
@@ -85,7 +85,7 @@ def test_every_worker_answers_from_an_ingest_by_another_process(tmp_path, articl
         new = tmp_path / "more" / "valtorna-beacon.txt"
         new.parent.mkdir()
         new.write_text(NEW_ARTICLE)
-        assert run_cli("ingest", str(new), env=cli_env(data_dir)).returncode == 0
+        assert invoke_cli("ingest", str(new), env=cli_env(data_dir)).returncode == 0
 
         def documents() -> set[str]:
             response = httpx.get(server.url + "/v1/documents", timeout=60)

@@ -10,10 +10,8 @@ from ingest.store import Store
 from ingest.writelock import WriteLock
 from server.engine.service import IndexHandle
 
-from .conftest import DOSSIER, SAMPLE_ARTICLES, cli_env, run_cli, settings_for
+from .support import DOSSIER, SAMPLE_ARTICLES, cli_env, invoke_cli, run_cli, settings_for
 from .test_cli import assert_one_line_error
-
-pytestmark = pytest.mark.slow
 
 EXTRA = {
     "valdora.txt": "Valdora Opens a Tidal Power Station\nThe town of Valdora opened its first tidal power "
@@ -57,6 +55,7 @@ def ingest_process(data_dir, *paths) -> subprocess.Popen:
     )
 
 
+@pytest.mark.slow
 def test_two_concurrent_ingests_leave_a_whole_index_that_answers(tmp_path, more_articles, embedder):
     data_dir = tmp_path / ".dossier"
     first = ingest_process(data_dir, SAMPLE_ARTICLES, more_articles)
@@ -93,14 +92,14 @@ def test_two_concurrent_ingests_leave_a_whole_index_that_answers(tmp_path, more_
 def test_ingest_no_wait_fails_in_one_line_while_another_writes(tmp_path):
     data_dir = tmp_path / ".dossier"
     with WriteLock(settings_for(data_dir).store).held():
-        result = run_cli("ingest", "--no-wait", str(SAMPLE_ARTICLES), env=cli_env(data_dir))
+        result = invoke_cli("ingest", "--no-wait", str(SAMPLE_ARTICLES), env=cli_env(data_dir))
     assert_one_line_error(result, "Another ingest is writing to .dossier")
 
 
 def test_ingest_gives_up_after_the_write_lock_timeout(tmp_path):
     data_dir = tmp_path / ".dossier"
     with WriteLock(settings_for(data_dir).store).held():
-        result = run_cli(
+        result = invoke_cli(
             "ingest", str(SAMPLE_ARTICLES), env=cli_env(data_dir, DOSSIER_WRITE_LOCK_TIMEOUT="0.5")
         )
     assert result.returncode == 1
@@ -110,6 +109,7 @@ def test_ingest_gives_up_after_the_write_lock_timeout(tmp_path):
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_a_rebuild_under_a_running_server_is_a_503_never_a_500_or_a_wrong_answer(
     tmp_path, embedder
 ):
@@ -118,6 +118,8 @@ def test_a_rebuild_under_a_running_server_is_a_503_never_a_500_or_a_wrong_answer
     from server.api.app import create_app
 
     settings = settings_for(tmp_path / "data")
+    # A process of its own: run here, the command would leave its Chroma client open, and the
+    # app's reopen after the rebuild would share that client's stale cache instead of a fresh one.
     assert (
         run_cli("ingest", str(SAMPLE_ARTICLES), env=cli_env(settings.store.data_dir)).returncode
         == 0

@@ -8,6 +8,7 @@ from chromadb.errors import NotFoundError as ChromaNotFoundError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from openai.types import ErrorObject
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ingest.errors import DossierError, IndexChangedError
@@ -32,6 +33,10 @@ def problem(
 
 
 def openai_error(status: int, message: str, type_: str) -> JSONResponse:
+    return JSONResponse(openai_error_body(status, message, type_), status_code=status)
+
+
+def openai_error_body(status: int, message: str, type_: str) -> dict:
     """OpenAI's error body: the type names the kind of failure, the code Dossier's problem type."""
     kind = "invalid_request_error" if status < 500 else "server_error"
     code = (
@@ -39,8 +44,8 @@ def openai_error(status: int, message: str, type_: str) -> JSONResponse:
         if type_ != "about:blank"
         else HTTPStatus(status).phrase.lower().replace(" ", "_")
     )
-    body = {"error": {"message": message, "type": kind, "param": None, "code": code}}
-    return JSONResponse(body, status_code=status)
+    error = ErrorObject(message=message, type=kind, param=None, code=code)
+    return {"error": error.model_dump()}
 
 
 async def dossier_error(request: Request, exc: DossierError) -> JSONResponse:

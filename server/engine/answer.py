@@ -19,6 +19,7 @@ from ingest.sparse import SparseIndex
 from ingest.store import Store
 from server.engine.premise import Gap, Premises
 from server.engine.retrieve import Passage
+from server.engine.schemas import ShortAnswer
 from server.engine.scorer import LearnedScorer, QuestionTerms, SentenceView, features, term_backing
 from server.engine.settings import AnsweringSettings
 from server.engine.short_answer import find_short_answer
@@ -161,16 +162,6 @@ class Evidence:
     features: np.ndarray  # what the learned scorer sees (`scorer.py`)
     gap: Gap | None  # an element of the question this sentence does not back (`premise.py`)
     score: float = 0.0  # the learned probability that it answers the question
-
-
-@dataclass(frozen=True)
-class ShortAnswer:
-    """The span of a cited sentence that answers a one-fact question; offsets into the document."""
-
-    text: str
-    citation_id: int
-    start_char: int
-    end_char: int
 
 
 @dataclass(frozen=True)
@@ -317,7 +308,9 @@ def short_answer_of(question: str, evidence: Evidence) -> ShortAnswer | None:
     if span is None:
         return None
     start = evidence.sentence.start + span.start
-    return ShortAnswer(span.text, 1, start, start + len(span.text))
+    return ShortAnswer(
+        text=span.text, citation_id=1, start_char=start, end_char=start + len(span.text)
+    )
 
 
 def abstention_reason(

@@ -29,11 +29,12 @@ The stream's events, in order (`event:` name, JSON `data:`):
 import logging
 import re
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import anyio
 from fastapi.concurrency import run_in_threadpool
 from llama_index.core.llms import ChatMessage, MessageRole
+from pydantic import BaseModel
 
 from ingest.errors import DossierError
 from ingest.tokens import count_tokens
@@ -42,7 +43,15 @@ from server.engine.errors import InvalidConversationError, LLMFailedError, Reque
 from server.engine.filters import SearchFilters
 from server.engine.followup import is_follow_up
 from server.engine.retrieve import Passage
-from server.engine.service import AskResult, Citation, Draft, QueryService
+from server.engine.schemas import (
+    Citation,
+    Problem,
+    Source,
+    StreamedDelta,
+    StreamedQuestion,
+    StreamedSources,
+)
+from server.engine.service import AskResult, Draft, QueryService
 from server.engine.support import content_words
 from server.settings import ServerSettings
 
@@ -163,10 +172,12 @@ class ChatTurn:
     async def prepare(self, streaming: bool) -> None:
         """Everything that can fail with an HTTP status, done before the response starts."""
         self.standalone = Standalone(await self.rewrite(), self.asked)
+        if not streaming:
+            return
         self.draft = await run_in_threadpool(
             self.service.draft, self.standalone.question, self.top_k, self.filters
         )
-        if self.draft.asks_llm and streaming:
+        if self.draft.asks_llm:
             self.stream = self.service.llm.stream(self.draft.messages)
             try:
                 self.first_delta = await anext(self.stream)
@@ -202,27 +213,21 @@ class ChatTurn:
         self.failure = error
 
     async def answer(self) -> AskResult:
-        """The whole answer at once (after `prepare(streaming=False)`)."""
-        draft = self.draft
-        if not draft.asks_llm:
-            return self.service.extractive_result(draft)
-        try:
-            text = await self.service.llm.acomplete(draft.messages)
-        except LLMFailedError as exc:
-            return self.service.llm_failed(draft, exc)
-        draft.timer.lap("generate")
-        return await run_in_threadpool(self.service.llm_result, draft, text)
+        """The whole answer at once (after `prepare(streaming=False)`), by the one answer flow."""
+        result = await self.service.answer(self.standalone.question, self.top_k, self.filters)
+        return replace(result, original_question=self.asked, rewritten=self.standalone.rewritten)
 
     async def events(self) -> AsyncIterator[tuple[str, dict]]:
         """The stream (after `prepare(streaming=True)`); closing it stops the LLM's generation."""
         try:
             yield (
                 "question",
-                {
-                    "question": self.standalone.question,
-                    "original": self.standalone.original,
-                    "rewritten": self.standalone.rewritten,
-                },
+                checked(
+                    StreamedQuestion,
+                    question=self.standalone.question,
+                    original=self.standalone.original,
+                    rewritten=self.standalone.rewritten,
+                ),
             )
             if self.stream is None:
                 async for event in self.extractive_events():
@@ -236,7 +241,9 @@ class ChatTurn:
             )
             yield (
                 "error",
-                {"type": exc.type, "title": exc.title, "status": exc.status, "detail": exc.detail},
+                checked(
+                    Problem, type=exc.type, title=exc.title, status=exc.status, detail=exc.detail
+                ),
             )
         finally:
             if self.stream is not None:
@@ -244,62 +251,42 @@ class ChatTurn:
                     await self.stream.aclose()
 
     async def extractive_events(self) -> AsyncIterator[tuple[str, dict]]:
-        if self.failure:
-            result = self.service.llm_failed(self.draft, self.failure)
-        else:
-            result = self.service.extractive_result(self.draft)
-        yield (
-            "sources",
-            {
-                "answerer": result.answerer,
-                "sources": [source_of_citation(c) for c in result.citations],
-            },
-        )
+        result = await self.service.finish(self.draft, failure=self.failure)
+        sources = [source_of_citation(citation) for citation in result.citations]
+        yield "sources", checked(StreamedSources, answerer=result.answerer, sources=sources)
         for piece in re.findall(r".+?\[\d+\]\s*|.+$", result.answer):
-            yield "delta", {"text": piece}
+            yield "delta", checked(StreamedDelta, text=piece)
         yield "done", result.to_dict()
 
     async def llm_events(self) -> AsyncIterator[tuple[str, dict]]:
         draft = self.draft
         sources = [source_of_passage(number, p) for number, p in enumerate(draft.sources, start=1)]
-        yield "sources", {"answerer": self.service.answerer_name, "sources": sources}
+        yield (
+            "sources",
+            checked(StreamedSources, answerer=self.service.answerer_name, sources=sources),
+        )
         text = self.first_delta
-        yield "delta", {"text": self.first_delta}
+        yield "delta", checked(StreamedDelta, text=self.first_delta)
         try:
             async for delta in self.stream:
                 text += delta
-                yield "delta", {"text": delta}
+                yield "delta", checked(StreamedDelta, text=delta)
         except LLMFailedError as exc:  # strict: raises again, and `events` sends an `error` event
-            yield "done", self.service.llm_failed(draft, exc).to_dict()
+            yield "done", (await self.service.finish(draft, failure=exc)).to_dict()
             return
-        draft.timer.lap("generate")
-        result = await run_in_threadpool(self.service.llm_result, draft, text)
-        yield "done", result.to_dict()
+        yield "done", (await self.service.finish(draft, text=text)).to_dict()
 
 
-def source_of_passage(number: int, passage: Passage) -> dict:
-    return {
-        "id": number,
-        "doc_id": passage.doc_id,
-        "title": passage.title,
-        "url": passage.url,
-        "published_at": passage.published_at,
-        "chunk_id": passage.chunk_id,
-        "text": passage.text,
-        "start_char": passage.start_char,
-        "end_char": passage.end_char,
-    }
+def checked(model: type[BaseModel], **fields) -> dict:
+    """An event's payload, validated by its model (schemas.py), as JSON-ready data."""
+    return model(**fields).model_dump(mode="json")
 
 
-def source_of_citation(citation: Citation) -> dict:
-    return {
-        "id": citation.id,
-        "doc_id": citation.doc_id,
-        "title": citation.title,
-        "url": citation.url,
-        "published_at": citation.published_at,
-        "chunk_id": citation.chunk_id,
-        "text": citation.quote,
-        "start_char": citation.start_char,
-        "end_char": citation.end_char,
-    }
+def source_of_passage(number: int, passage: Passage) -> Source:
+    """A numbered passage of the LLM's prompt, as the stream's `sources` names it."""
+    return Source(**passage.to_dict(), id=number)
+
+
+def source_of_citation(citation: Citation) -> Source:
+    """An extractive answer's quote, as the stream's `sources` names it."""
+    return Source(**citation.model_dump(exclude={"quote", "support"}), text=citation.quote)

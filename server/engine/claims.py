@@ -6,7 +6,7 @@ passage it cites scores at least the threshold with the support check (`support.
 test the extractive answerer ranks evidence with) and holds every number the claim states, the
 cited passages mention its names, number words and ordinals, and the claim negates nothing the
 sentence does not; that sentence becomes the claim's quote. Similarity alone passes "the Mumbai
-Metro" for "the Delhi Metro" (README, Quality: the claim check's figures).
+Metro" for "the Delhi Metro" (docs/evaluation.md, "Checking an LLM's sentences").
 
 Markers the model put at the start of the next sentence ("... in March. [2] The ...") belong to
 the sentence before them.
@@ -16,9 +16,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from llama_index.core.utils import globals_helper
-
 from ingest.embedding import Embedder
+from ingest.sentences import sentence_spans
 from server.engine.premise import Gap, Premises
 from server.engine.stored_sentences import Sentence
 from server.engine.support import Support, SupportCheck
@@ -121,18 +120,16 @@ def numbers_of(match: re.Match) -> list[int]:
 
 
 def split_claims(answer: str, passage_count: int) -> list[Claim]:
-    """The sentences of an answer with the passages each cites (punkt; a line break ends one)."""
+    """The sentences of an answer, split as an article's are, with the passages each cites."""
     claims: list[Claim] = []
-    for line in re.finditer(r"[^\n]+", answer):
-        for start, end in globals_helper.punkt_tokenizer.span_tokenize(line.group()):
-            start, end = line.start() + start, line.start() + end
-            leading = _LEADING_MARKERS.match(answer[start:end])
-            if leading and claims:
-                claims[-1].end = start + leading.end()
-                start += leading.end()
-                start += len(answer[start:end]) - len(answer[start:end].lstrip())
-            if answer[start:end].strip():
-                claims.append(Claim(start, end, ""))
+    for start, end in sentence_spans(answer):
+        leading = _LEADING_MARKERS.match(answer[start:end])
+        if leading and claims:
+            claims[-1].end = start + leading.end()
+            start += leading.end()
+            start += len(answer[start:end]) - len(answer[start:end].lstrip())
+        if answer[start:end].strip():
+            claims.append(Claim(start, end, ""))
     for claim in claims:
         claim.written = answer[claim.start : claim.end]
         for match in MARKER.finditer(claim.written):

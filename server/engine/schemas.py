@@ -1,4 +1,7 @@
-"""Request and response bodies of the HTTP API (they are also its OpenAPI schema)."""
+"""Dossier's records: the request and response bodies of the HTTP API (its OpenAPI schema), the
+events of the chat stream, and the CLI's `--json` output. Each is declared once, here; the engine's
+internal dataclasses (a retrieved `Passage`, an `AskResult` with its passages) are turned into
+these by `model_validate(..., from_attributes=True)`, which checks them on the way out."""
 
 from dataclasses import asdict
 from datetime import date
@@ -74,12 +77,17 @@ class AskRequest(BaseModel):
         return value
 
 
-class Citation(BaseModel):
-    id: int = Field(description="The n of the `[n]` marker in the answer.")
+class ArticleRef(BaseModel):
+    """The article a quote, passage or source comes from, as every record names it."""
+
     doc_id: str
     title: str
     url: str | None
     published_at: str | None = Field(description="ISO date the article was published, when known.")
+
+
+class Citation(ArticleRef):
+    id: int = Field(description="The n of the `[n]` marker in the answer.")
     chunk_id: str = Field(description="The passage the quote was found in.")
     quote: str = Field(description="Exactly `text[start_char:end_char]` of the document's text.")
     start_char: int
@@ -150,7 +158,9 @@ class AskResponse(BaseModel):
     timings_ms: dict[str, float]
 
 
-class ChatMessage(BaseModel):
+class Message(BaseModel):
+    """One message of a conversation, in OpenAI's shape."""
+
     role: Literal["system", "user", "assistant", "developer", "tool"]
     content: str | list[dict] | None = Field(
         None, description='Text, or OpenAI content parts (`{"type": "text", "text": ...}`).'
@@ -183,7 +193,7 @@ def texts_in(value: object) -> list[str]:
 
 
 class ChatRequest(BaseModel):
-    messages: list[ChatMessage] = Field(
+    messages: list[Message] = Field(
         min_length=1,
         description="The conversation so far; it ends with the user's question (at most "
         "DOSSIER_MAX_CHAT_MESSAGES messages and DOSSIER_MAX_CHAT_CHARS characters).",
@@ -200,13 +210,9 @@ class ChatResponse(AskResponse):
     rewritten: bool = Field(description="Whether the question was rewritten to stand alone.")
 
 
-class Passage(BaseModel):
+class SearchHit(ArticleRef):
     rank: int
     chunk_id: str
-    doc_id: str
-    title: str
-    url: str | None
-    published_at: str | None
     text: str = Field(description="Exactly `text[start_char:end_char]` of the document's text.")
     start_char: int
     end_char: int
@@ -219,8 +225,39 @@ class Passage(BaseModel):
 
 class SearchResponse(BaseModel):
     query: str
-    passages: list[Passage]
+    passages: list[SearchHit]
     timings_ms: dict[str, float]
+
+
+class StreamedQuestion(BaseModel):
+    """The chat stream's `question` event: what was searched."""
+
+    question: str = Field(description="The question searched, rewritten to stand alone if needed.")
+    original: str = Field(description="The last user message, as asked.")
+    rewritten: bool
+
+
+class Source(ArticleRef):
+    """What a `[n]` marker of the streamed text refers to."""
+
+    id: int = Field(description="The n of the `[n]` markers that cite it.")
+    chunk_id: str
+    text: str = Field(description="Exactly `text[start_char:end_char]` of the document's text.")
+    start_char: int
+    end_char: int
+
+
+class StreamedSources(BaseModel):
+    """The chat stream's `sources` event."""
+
+    answerer: str
+    sources: list[Source]
+
+
+class StreamedDelta(BaseModel):
+    """The chat stream's `delta` event: a piece of the answer's text, markers as written."""
+
+    text: str
 
 
 class HistoryEvent(BaseModel):
@@ -234,11 +271,7 @@ class HistoryEvent(BaseModel):
     )
 
 
-class DocumentSummary(BaseModel):
-    doc_id: str
-    title: str
-    url: str | None
-    published_at: str | None
+class DocumentSummary(ArticleRef):
     source: str | None
     author: str | None
     chunk_count: int

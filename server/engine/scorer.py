@@ -4,7 +4,8 @@ A logistic regression over the features below, fitted by `python -m eval.scorer 
 (question, sentence) pairs of the training splits (RealTime QA's earliest weeks, and the sample
 articles' training questions, false premises included), its coefficients versioned in
 `server/engine/models/answer_scorer.json`. The extractive answerer ranks sentences by its probability
-and abstains below the threshold chosen on the development split (README, Quality).
+and abstains below the threshold chosen on the development split
+(docs/evaluation.md, Training the answer scorer).
 
 The features, each in [0, 1] or a small count:
 
@@ -114,8 +115,13 @@ class LearnedScorer:
         )
 
     def probability(self, features: np.ndarray) -> float:
-        z = float(((features - self.means) / self.scales) @ self.weights + self.intercept)
-        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+        """The probability that a sentence with these features answers the question."""
+        return float(self.probabilities(features[np.newaxis, :])[0])
+
+    def probabilities(self, rows: np.ndarray) -> np.ndarray:
+        """`probability` of each row of a features matrix (training scores many at once)."""
+        z = ((rows - self.means) / self.scales) @ self.weights + self.intercept
+        return 1.0 / (1.0 + np.exp(-np.clip(z, -30.0, 30.0)))
 
 
 @dataclass

@@ -5,10 +5,12 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+import anyio
+from fastapi.concurrency import run_in_threadpool
 from llama_index.core.llms import ChatMessage
 
 from ingest.embedding import Embedder
@@ -19,12 +21,13 @@ from ingest.sparse import SparseIndex, up_to_date_index
 from ingest.store import DocumentRecord, Store, is_rebuilding, read_generation
 from ingest.writelock import WriteLock, WriteSession
 from server import metrics
-from server.engine.answer import Answer, ExtractiveAnswerer, ShortAnswer
+from server.engine.answer import Answer, ExtractiveAnswerer
 from server.engine.errors import InvalidQuestionError, LLMFailedError, RequestLimitError
 from server.engine.filters import SearchFilters
 from server.engine.llm import LLMClient
 from server.engine.llm_answer import LLMAnswerer
 from server.engine.retrieve import Passage, Retriever, make_retriever
+from server.engine.schemas import AskResponse, CheckedSentence, Citation, ShortAnswer
 from server.engine.scorer import LearnedScorer
 from server.engine.stored_sentences import Sentence
 from server.engine.words import WordVectors
@@ -33,48 +36,21 @@ from server.settings import Settings
 logger = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class Citation:
-    """Where a claim comes from: `quote == document_text[start_char:end_char]`."""
-
-    id: int
-    doc_id: str
-    title: str
-    url: str | None
-    published_at: str | None
-    chunk_id: str
-    quote: str
-    start_char: int
-    end_char: int
-    support: float  # extractive: how well the quote answers the question; LLM: backs the claim
-
-    @classmethod
-    def of(cls, number: int, sentence: Sentence, support: float) -> "Citation":
-        passage = sentence.passage
-        return cls(
-            number,
-            sentence.doc_id,
-            passage.title,
-            passage.url,
-            passage.published_at,
-            passage.chunk_id,
-            sentence.text,
-            sentence.start,
-            sentence.end,
-            support,
-        )
-
-
-@dataclass(frozen=True)
-class CheckedSentence:
-    """One sentence of an answer and the verdict of the support check on it."""
-
-    text: str
-    citations: list[int]
-    supported: bool
-    support: float
-    reason: str | None  # why it is not supported
-    quote: Citation | None  # the sentence of the sources that backs it best
+def citation_of(number: int, sentence: Sentence, support: float) -> Citation:
+    """The citation `[number]` of a sentence of the sources."""
+    passage = sentence.passage
+    return Citation(
+        id=number,
+        doc_id=sentence.doc_id,
+        title=passage.title,
+        url=passage.url,
+        published_at=passage.published_at,
+        chunk_id=passage.chunk_id,
+        quote=sentence.text,
+        start_char=sentence.start,
+        end_char=sentence.end,
+        support=support,
+    )
 
 
 @dataclass
@@ -96,28 +72,19 @@ class AskResult:
         None  # abstained: which element of the question the sources lack
     )
     short_answer: ShortAnswer | None = None  # one-fact questions: the answering span of citation 1
+    original_question: str = ""  # in a conversation: the last message as asked, before rewriting
+    rewritten: bool = False
 
     @property
     def unsupported(self) -> list[CheckedSentence]:
         return [sentence for sentence in self.sentences if not sentence.supported]
 
+    def response(self) -> AskResponse:
+        """The answer as the API returns it (`/v1/ask`, and the chat stream's `done` event)."""
+        return AskResponse.model_validate(self, from_attributes=True)
+
     def to_dict(self) -> dict:
-        """The answer as the API returns it (`/v1/ask`, `/v1/chat` and the stream's `done` event)."""
-        return {
-            "question": self.question,
-            "answer": self.answer,
-            "abstained": self.abstained,
-            "answerer": self.answerer,
-            "fallback": self.fallback,
-            "citations": [asdict(c) for c in self.citations],
-            "sentences": [asdict(s) for s in self.sentences],
-            "unsupported": [asdict(s) for s in self.unsupported],
-            "invalid_markers": self.invalid_markers,
-            "evidence_score": self.evidence_score,
-            "abstention_reason": self.abstention_reason,
-            "short_answer": asdict(self.short_answer) if self.short_answer else None,
-            "timings_ms": self.timings_ms,
-        }
+        return self.response().model_dump(mode="json")
 
 
 @dataclass
@@ -225,16 +192,35 @@ class QueryService:
     def ask(
         self, question: str, top_k: int | None = None, filters: SearchFilters | None = None
     ) -> AskResult:
-        """The configured answerer's answer; with an LLM that fails, the extractive one (or raise, strict)."""
-        draft = self.draft(question, top_k, filters)
+        """`answer` for callers without an event loop: the CLI, the evaluation, the benchmarks."""
+        return anyio.run(self.answer, question, top_k, filters)
+
+    async def answer(
+        self, question: str, top_k: int | None = None, filters: SearchFilters | None = None
+    ) -> AskResult:
+        """The one answer flow: a question to a checked answer, for every route, the CLI and eval.
+
+        The evidence first (`draft`), then the configured answerer's answer (`finish`)."""
+        draft = await run_in_threadpool(self.draft, question, top_k, filters)
+        return await self.finish(draft)
+
+    async def finish(
+        self, draft: Draft, text: str | None = None, failure: LLMFailedError | None = None
+    ) -> AskResult:
+        """The answer of a draft: extractive; or the LLM's `text` (asked for here unless it was
+        streamed) checked against its sources; or, when the LLM failed, the extractive one marked
+        as a fallback (strict: the failure raised)."""
+        if draft.asks_llm and text is None and failure is None:
+            try:  # the blocking client in a thread: its connections outlive any one event loop
+                text = await run_in_threadpool(self.llm.complete, draft.messages)
+            except LLMFailedError as exc:
+                failure = exc
+        if failure is not None:
+            return self.llm_failed(draft, failure)
         if not draft.asks_llm:
             return self.extractive_result(draft)
-        try:
-            text = self.llm.complete(draft.messages)
-        except LLMFailedError as exc:
-            return self.llm_failed(draft, exc)
         draft.timer.lap("generate")
-        return self.llm_result(draft, text)
+        return await run_in_threadpool(self.llm_result, draft, text)
 
     def draft(
         self, question: str, top_k: int | None = None, filters: SearchFilters | None = None
@@ -262,14 +248,24 @@ class QueryService:
     def extractive_result(self, draft: Draft, fallback: str | None = None) -> AskResult:
         answer = draft.extractive
         citations = [
-            Citation.of(number, e.sentence, e.score)
+            citation_of(number, e.sentence, e.score)
             for number, e in enumerate(answer.evidence, start=1)
         ]
         # Verbatim quotes; an abstention's citation is the closest evidence, which answers nothing.
         sentences = (
             []
             if answer.abstained
-            else [CheckedSentence(c.quote, [c.id], True, 1.0, None, c) for c in citations]
+            else [
+                CheckedSentence(
+                    text=c.quote,
+                    citations=[c.id],
+                    supported=True,
+                    support=1.0,
+                    reason=None,
+                    quote=c,
+                )
+                for c in citations
+            ]
         )
         result = AskResult(
             answer.text,
@@ -308,15 +304,15 @@ class QueryService:
             logger.warning("%s Answering extractively.", reason)
             metrics.observe_fallback("nothing_supported")
             return self.extractive_result(draft, fallback=reason)
-        citations = {q.number: Citation.of(q.number, q.sentence, q.support) for q in checked.quotes}
+        citations = {q.number: citation_of(q.number, q.sentence, q.support) for q in checked.quotes}
         sentences = [
             CheckedSentence(
-                v.claim.shown(),
-                v.claim.cited,
-                v.supported,
-                v.support,
-                v.reason,
-                Citation.of(v.quote_citation, v.quote, v.support) if v.quote else None,
+                text=v.claim.shown(),
+                citations=v.claim.cited,
+                supported=v.supported,
+                support=v.support,
+                reason=v.reason,
+                quote=citation_of(v.quote_citation, v.quote, v.support) if v.quote else None,
             )
             for v in checked.verdicts
         ]

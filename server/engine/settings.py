@@ -44,7 +44,7 @@ class AnsweringSettings(BaseSettings):
         le=1,
         description="Abstain when the best premise-backed sentence's probability of answering (the "
         "learned scorer, server/engine/models/answer_scorer.json) is below this. Default: the threshold "
-        "chosen on the development split and stored with the scorer (README, Quality).",
+        "chosen on the development split and stored with the scorer (docs/evaluation.md).",
     )
     scored_sentences: int = Field(
         12,
@@ -92,7 +92,10 @@ class LLMSettings(BaseSettings):
     )
     llm_base_url: str = Field(
         "http://127.0.0.1:8080/v1",
-        description="Base URL of an OpenAI-compatible API (llama.cpp, Ollama's /v1, vLLM, OpenAI).",
+        description="Base URL of an OpenAI-compatible API (llama.cpp, Ollama's /v1, vLLM, OpenAI). "
+        "Logged without its user info or secret query values. A `user:password@` in it is sent "
+        "as Basic authentication, which replaces DOSSIER_LLM_API_KEY's Bearer header: use one "
+        "or the other.",
     )
     llm_model: str = Field("local-model", description="Model name sent to the endpoint.")
     llm_api_key: SecretStr = Field(
@@ -107,7 +110,10 @@ class LLMSettings(BaseSettings):
         60.0, gt=0, description="Seconds to wait for the endpoint before giving up."
     )
     llm_retries: int = Field(
-        1, ge=0, le=10, description="Retries after a refused connection, a timeout or a 5xx."
+        1,
+        ge=0,
+        le=10,
+        description="Retries, with backoff, after a refused connection, a timeout or a 5xx.",
     )
     llm_context_tokens: int = Field(
         2500,

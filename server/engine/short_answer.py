@@ -17,8 +17,8 @@ of the asked type means no short answer: the cited sentence stands alone.
 """
 
 import re
-from dataclasses import dataclass
 
+from ingest.chunk import Span
 from server.engine.premise import stem, tokens
 
 _MONTH = r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
@@ -84,15 +84,6 @@ _OPENERS = frozenset(
     ]
 )
 _WHAT_VERB_Q = re.compile(r"^\s*what (?:did|does|do|will|would|has|have|had) ", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class Span:
-    """A part of a sentence: `sentence[start:end]`."""
-
-    start: int
-    end: int
-    text: str
 
 
 def find_short_answer(question: str, sentence: str) -> Span | None:

@@ -19,7 +19,8 @@ import numpy as np
 
 from ingest.sparse import STEMMER
 
-# Weights chosen on the sample facts and RealTime QA dev questions (README, Quality).
+# Weights chosen on the sample facts and RealTime QA dev questions (docs/evaluation.md,
+# RealTime QA dev (full corpus)).
 SEMANTIC_WEIGHT = 0.5
 LEXICAL_WEIGHT = 0.5
 MISSING_NUMBER_FACTOR = 0.8  # per number of the text the sentence does not contain

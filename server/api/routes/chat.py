@@ -7,14 +7,14 @@ from fastapi.sse import EventSourceResponse, format_sse_event
 
 from server.api.deps import ServiceDep
 from server.engine.chat import ChatTurn, Turn
-from server.engine.schemas import ChatMessage, ChatRequest, ChatResponse
+from server.engine.schemas import ChatRequest, ChatResponse, Message
 
 router = APIRouter(prefix="/v1", tags=["answers"])
 
 STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
-def turns_of(messages: list[ChatMessage]) -> list[Turn]:
+def turns_of(messages: list[Message]) -> list[Turn]:
     return [Turn(message.role, message.text()) for message in messages]
 
 
@@ -38,12 +38,7 @@ async def chat(body: ChatRequest, request: Request, service: ServiceDep):
     await turn.prepare(streaming=body.stream)
     if body.stream:
         return EventSourceResponse(server_sent(turn.events(), request), headers=STREAM_HEADERS)
-    result = await turn.answer()
-    return ChatResponse(
-        **result.to_dict(),
-        original_question=turn.standalone.original,
-        rewritten=turn.standalone.rewritten,
-    )
+    return ChatResponse.model_validate(await turn.answer(), from_attributes=True)
 
 
 async def server_sent(

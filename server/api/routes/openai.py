@@ -13,14 +13,21 @@ from collections.abc import AsyncIterator
 
 from fastapi import APIRouter, Request
 from fastapi.sse import EventSourceResponse, format_sse_event
+from openai.types import Model
+from openai.types.chat import ChatCompletion, ChatCompletionChunk, ChatCompletionMessage
+from openai.types.chat.chat_completion import Choice
+from openai.types.chat.chat_completion_chunk import Choice as ChunkChoice
+from openai.types.chat.chat_completion_chunk import ChoiceDelta
+from openai.types.completion_usage import CompletionUsage
 from pydantic import BaseModel, ConfigDict, Field
 
 from ingest.errors import DossierError
 from ingest.tokens import count_tokens
 from server.api.deps import ServiceDep
+from server.api.errors import openai_error_body
 from server.api.routes.chat import STREAM_HEADERS, turns_of
 from server.engine.chat import ChatTurn
-from server.engine.schemas import ChatMessage, CleanText
+from server.engine.schemas import CleanText, Message
 
 router = APIRouter(prefix="/v1", tags=["openai-compatible"])
 
@@ -40,17 +47,15 @@ class CompletionRequest(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     model: CleanText = Field(MODEL_ID, examples=[MODEL_ID])
-    messages: list[ChatMessage] = Field(min_length=1)
+    messages: list[Message] = Field(min_length=1)
     stream: bool = False
 
 
 @router.get("/models")
 def list_models() -> dict:
     """The one model Dossier serves, in OpenAI's list format."""
-    return {
-        "object": "list",
-        "data": [{"id": MODEL_ID, "object": "model", "created": STARTED, "owned_by": "dossier"}],
-    }
+    model = Model(id=MODEL_ID, object="model", created=STARTED, owned_by="dossier")
+    return {"object": "list", "data": [model.model_dump()]}
 
 
 @router.post("/chat/completions")
@@ -67,23 +72,13 @@ async def chat_completions(body: CompletionRequest, request: Request, service: S
         return EventSourceResponse(chunks(turn, completion_id, request), headers=STREAM_HEADERS)
     answer = (await turn.answer()).to_dict()
     content = answer["answer"] + footer(answer)
-    return {
-        "id": completion_id,
-        "object": "chat.completion",
-        "created": int(time.time()),
-        "model": MODEL_ID,
-        "choices": [
-            {
-                "index": 0,
-                "message": {"role": "assistant", "content": content},
-                "finish_reason": "stop",
-                "logprobs": None,
-            }
-        ],
-        "usage": usage(turn.standalone.question, content),
-        "sources": answer["citations"],
-        "dossier": verification(answer, turn),
-    }
+    return completion_body(
+        completion_id,
+        content,
+        usage(turn.standalone.question, content),
+        sources=answer["citations"],
+        dossier=verification(answer, turn),
+    )
 
 
 async def chunks(turn: ChatTurn, completion_id: str, request: Request) -> AsyncIterator[bytes]:
@@ -91,15 +86,18 @@ async def chunks(turn: ChatTurn, completion_id: str, request: Request) -> AsyncI
     created = int(time.time())
 
     def chunk(delta: dict, finish: str | None = None, **extra) -> bytes:
-        body = {
-            "id": completion_id,
-            "object": "chat.completion.chunk",
-            "created": created,
-            "model": MODEL_ID,
-            "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}],
+        choice = ChunkChoice(
+            index=0, delta=ChoiceDelta(**delta), finish_reason=finish, logprobs=None
+        )
+        body = ChatCompletionChunk(
+            id=completion_id,
+            object="chat.completion.chunk",
+            created=created,
+            model=MODEL_ID,
+            choices=[choice],
             **extra,
-        }
-        return format_sse_event(data_str=json.dumps(body, ensure_ascii=False))
+        )
+        return format_sse_event(data_str=body.model_dump_json(exclude_unset=True))
 
     yield chunk({"role": "assistant", "content": ""})
     streamed = ""
@@ -116,7 +114,8 @@ async def chunks(turn: ChatTurn, completion_id: str, request: Request) -> AsyncI
                 yield chunk({"content": tail + footer(data)})
                 yield chunk({}, "stop", sources=data["citations"], dossier=verification(data, turn))
             elif name == "error":
-                yield format_sse_event(data_str=json.dumps({"error": openai_error_body(data)}))
+                error = openai_error_body(data["status"], data["detail"], data["type"])
+                yield format_sse_event(data_str=json.dumps(error, ensure_ascii=False))
                 return
     finally:
         await events.aclose()
@@ -171,19 +170,28 @@ def verification(answer: dict, turn: ChatTurn) -> dict:
     }
 
 
-def usage(question: str, content: str) -> dict:
+def completion_body(completion_id: str, content: str, tokens: CompletionUsage, **extra) -> dict:
+    """A `chat.completion` as OpenAI sends it: the fields set here, Dossier's own in `extra`."""
+    choice = Choice(
+        index=0,
+        message=ChatCompletionMessage(role="assistant", content=content),
+        finish_reason="stop",
+        logprobs=None,
+    )
+    body = ChatCompletion(
+        id=completion_id,
+        object="chat.completion",
+        created=int(time.time()),
+        model=MODEL_ID,
+        choices=[choice],
+        usage=tokens,
+        **extra,
+    )
+    return body.model_dump(mode="json", exclude_unset=True)
+
+
+def usage(question: str, content: str) -> CompletionUsage:
     prompt, completion = count_tokens(question), count_tokens(content)
-    return {
-        "prompt_tokens": prompt,
-        "completion_tokens": completion,
-        "total_tokens": prompt + completion,
-    }
-
-
-def openai_error_body(problem: dict) -> dict:
-    return {
-        "message": problem["detail"],
-        "type": "server_error",
-        "param": None,
-        "code": problem["type"].rsplit("/", 1)[-1],
-    }
+    return CompletionUsage(
+        prompt_tokens=prompt, completion_tokens=completion, total_tokens=prompt + completion
+    )

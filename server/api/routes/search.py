@@ -6,7 +6,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from server.api.deps import ServiceDep
-from server.engine.schemas import CleanText, Filters, Passage, SearchResponse
+from server.engine.schemas import CleanText, Filters, SearchHit, SearchResponse
 
 router = APIRouter(prefix="/v1", tags=["search"])
 
@@ -41,6 +41,6 @@ def search_passages(
         raise RequestValidationError(exc.errors(include_url=False)) from exc
     result = service.search(q, k, filters.to_search_filters())
     passages = [
-        Passage(rank=rank, **p.to_dict()) for rank, p in enumerate(result.passages, start=1)
+        SearchHit(rank=rank, **p.to_dict()) for rank, p in enumerate(result.passages, start=1)
     ]
     return SearchResponse(query=q, passages=passages, timings_ms=result.timings_ms)
