@@ -234,12 +234,11 @@ def make_client(data: Dataset, settings, url: str | None, system: str, data_dir:
                 "--url evaluates a Dossier server; the baseline runs in process."
             )
         return HttpEvalClient(url)
-    from ingest.embedding import Embedder
     from ingest.errors import DossierError
 
     folder = data_dir or settings.store.data_dir / "eval" / corpus_key(data)
     try:
-        embedder = Embedder(settings.embedding)
+        embedder = load_embedder(settings.embedding)
         corpus = prepare_corpus(data, folder)
         if system == "naive":
             from .baselines.naive import NaiveBaseline
@@ -248,6 +247,13 @@ def make_client(data: Dataset, settings, url: str | None, system: str, data_dir:
         return dossier_client(settings, folder, embedder, corpus)
     except DossierError as exc:
         raise click.ClickException(exc.detail) from exc
+
+
+def load_embedder(settings):
+    """The embedding model (tests hand in the one their session has loaded instead)."""
+    from ingest.embedding import Embedder
+
+    return Embedder(settings)
 
 
 def dossier_client(settings, folder: Path, embedder, corpus: Path):

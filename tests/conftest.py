@@ -15,20 +15,14 @@ from ingest.store import Store
 from server.api.app import create_app
 from server.engine.service import IndexHandle, QueryService
 from server.settings import Settings
-
-# ROOT, SHARED, free_port, llm_settings and run_cli are here only for the modules that still import
-# them from conftest (test_eval, test_llm_answer, test_openai_api, test_sentences, llm_servers).
 from tests.support import (
-    ROOT,  # noqa: F401
+    LLM_API_KEY,
     SAMPLE_ARTICLES,
-    SHARED,  # noqa: F401
     ServerProcess,
     cli_env,
     copy_of_sample_index,
-    free_port,  # noqa: F401
     invoke_cli,
-    llm_settings,  # noqa: F401
-    run_cli,  # noqa: F401
+    llm_settings,
     serving,
     settings_for,
     shared_embedder,
@@ -79,6 +73,14 @@ def api(sample_settings, sample_store, embedder) -> Iterator[TestClient]:
         yield client
 
 
+@pytest.fixture(scope="module")
+def llm_api(sample_settings, sample_store, embedder, scripted_llm) -> Iterator[TestClient]:
+    """The app over the sample index answering with the scripted LLM (as `llm_dossier`), in process."""
+    settings = llm_settings(sample_settings, scripted_llm.url, llm_api_key=LLM_API_KEY)
+    with TestClient(create_app(settings, embedder)) as client:
+        yield client
+
+
 @pytest.fixture(scope="session")
 def cli_data_dir(tmp_path_factory) -> Path:
     """A data directory filled by the `dossier ingest` command (in process)."""
@@ -116,7 +118,7 @@ def llm_dossier(tmp_path_factory, cli_data_dir, scripted_llm) -> Iterator[Server
         "DOSSIER_LLM_MODEL": "scripted",
         "DOSSIER_LLM_TIMEOUT": "3",
         "DOSSIER_LLM_RETRIES": "0",
-        "DOSSIER_LLM_API_KEY": "secret-key-never-logged",
+        "DOSSIER_LLM_API_KEY": LLM_API_KEY,
     }
     with serving(
         copy_of_sample_index(cli_data_dir, tmp_path_factory, "llm-serve"), **env

@@ -17,7 +17,7 @@ from typing import Self
 
 import httpx
 
-from tests.conftest import free_port
+from tests.support import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 LLM_VENV = ROOT / ".venv-llm"

@@ -33,6 +33,10 @@ def settings_for(data_dir: Path, **store) -> Settings:
     return Settings(store=StoreSettings(data_dir=data_dir, **store))
 
 
+# The scripted LLM's API key: a test checks that it never reaches the log.
+LLM_API_KEY = "secret-key-never-logged"
+
+
 def llm_settings(sample_settings: Settings, url: str, **llm) -> Settings:
     """The sample index, answered by the LLM at `url` (no retries, a short timeout)."""
     options = {
@@ -97,18 +101,19 @@ def invoke_cli(*args: str, env: dict[str, str], cwd: Path | None = None) -> CliR
     this process's environment, working directory and logging are put back afterwards. Not for
     `serve`, which would block this process.
     """
+    from eval import cli as eval_cli
     from server import cli
 
     def load_embedder(settings: EmbeddingSettings) -> Embedder:
         session = shared_embedder()
         if canonical_model_id(settings.embedding_model) == session.model_id:
             return session
-        return original(settings)
+        return Embedder(settings)
 
-    original = cli.load_embedder
     unset = {name: None for name in os.environ if name not in env}
     with pytest.MonkeyPatch.context() as patch, logging_kept():
-        patch.setattr(cli, "load_embedder", load_embedder)
+        for module in (cli, eval_cli):  # `dossier eval` loads its model itself
+            patch.setattr(module, "load_embedder", load_embedder)
         if cwd is not None:
             patch.chdir(cwd)
         result = CliRunner().invoke(cli.main, args, env=unset | env, catch_exceptions=False)

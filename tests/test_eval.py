@@ -13,7 +13,7 @@ from eval.text import contains, normalise
 from ingest.clean import clean
 from ingest.load import discover, load_path
 
-from .conftest import ROOT, SAMPLE_ARTICLES, SHARED, cli_env, run_cli
+from .support import ROOT, SAMPLE_ARTICLES, SHARED, cli_env, invoke_cli
 
 SAMPLE_FACTS = ROOT / "eval" / "datasets" / "sample-facts.jsonl"
 
@@ -90,7 +90,7 @@ def test_the_harness_gives_the_same_figures_in_process_and_over_http(service, se
 @pytest.mark.slow
 def test_sample_facts_meet_the_quality_gates(tmp_path):
     """The CI gate: a regression below today's levels fails the build (docs/evaluation.md)."""
-    result = run_cli(
+    result = invoke_cli(
         "eval",
         str(SAMPLE_FACTS),
         "--out",
@@ -121,7 +121,7 @@ def test_sample_facts_meet_the_quality_gates(tmp_path):
     assert "<svg" in report and "<style>" in report
     assert "src=" not in report and "<link" not in report  # self-contained: nothing to fetch
 
-    compared = run_cli("eval", "compare", str(run), str(run), env=cli_env(tmp_path / "data"))
+    compared = invoke_cli("eval", "compare", str(run), str(run), env=cli_env(tmp_path / "data"))
     assert (
         compared.returncode == 0
         and "fact_accuracy" in compared.stdout
@@ -188,7 +188,7 @@ def test_calibration_writes_its_curve(tmp_path):
         },
     ]
     facts.write_text("\n".join(json.dumps(row) for row in rows))
-    result = run_cli(
+    result = invoke_cli(
         "eval",
         "calibrate",
         str(facts),

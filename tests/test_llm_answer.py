@@ -5,8 +5,8 @@ import pytest
 from server.engine.answer import ABSTENTION
 from server.engine.errors import LLMFailedError, LLMTimeoutError
 from server.engine.service import IndexHandle
-from tests.conftest import free_port, llm_settings
 from tests.llm_servers import Reply
+from tests.support import free_port, llm_settings
 
 QUESTION = "How many Indian AI professionals will Japan invite?"
 SUPPORTED = "Japan will invite 500 highly skilled Indian AI professionals by 2030 [1]."

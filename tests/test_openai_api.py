@@ -1,24 +1,28 @@
-"""The official `openai` client talks to Dossier's OpenAI-compatible routes over real HTTP."""
+"""The official `openai` client talks to Dossier's OpenAI-compatible routes (the app in process)."""
 
-import httpx
 import openai
 import pytest
 from fastapi.testclient import TestClient
 
 from server.api.app import create_app
-from tests.conftest import llm_settings
-from tests.llm_servers import Reply
+
+from .llm_servers import Reply
+from .support import llm_settings
 
 QUESTION = "How many Indian AI professionals will Japan invite?"
 SUPPORTED = "Japan will invite 500 highly skilled Indian AI professionals by 2030 [1]."
-pytestmark = pytest.mark.slow
+
+
+def openai_client(app: TestClient) -> openai.OpenAI:
+    """The `openai` client, its requests handled by `app` in process."""
+    return openai.OpenAI(
+        base_url="http://testserver/v1", api_key="unused", http_client=app, max_retries=0
+    )
 
 
 @pytest.fixture(scope="module")
-def client(llm_dossier) -> openai.OpenAI:
-    return openai.OpenAI(
-        base_url=llm_dossier.url + "/v1", api_key="unused", max_retries=0, timeout=60
-    )
+def client(llm_api) -> openai.OpenAI:
+    return openai_client(llm_api)
 
 
 def test_models_lists_dossier(client):
@@ -63,12 +67,10 @@ def test_a_streamed_completion_arrives_in_chunks_with_the_sources_last(client, s
     assert sum(1 for chunk in chunks if chunk.choices[0].delta.content) > 10
 
 
-def test_the_raw_stream_ends_with_done(llm_dossier, scripted_llm):
+def test_the_raw_stream_ends_with_done(llm_api, scripted_llm):
     scripted_llm.script(Reply(SUPPORTED))
     body = {"model": "dossier", "messages": [{"role": "user", "content": QUESTION}], "stream": True}
-    with httpx.stream(
-        "POST", llm_dossier.url + "/v1/chat/completions", json=body, timeout=60
-    ) as response:
+    with llm_api.stream("POST", "/v1/chat/completions", json=body) as response:
         lines = [line for line in response.iter_lines() if line]
     assert lines[-1] == "data: [DONE]" and all(line.startswith("data: ") for line in lines)
 
@@ -126,10 +128,7 @@ def test_strict_mode_on_ask_returns_502_problem(strict_app, scripted_llm):
 def test_an_llm_failing_mid_stream_reaches_the_openai_client_as_an_error(strict_app, scripted_llm):
     # The first words arrive, the next ones too late for the 3 s timeout: the stream is under way.
     scripted_llm.script(Reply(f"{SUPPORTED} More words follow.", token_delay=5))
-    client = openai.OpenAI(
-        base_url="http://testserver/v1", api_key="unused", http_client=strict_app, max_retries=0
-    )
-    stream = client.chat.completions.create(
+    stream = openai_client(strict_app).chat.completions.create(
         model="dossier", messages=[{"role": "user", "content": QUESTION}], stream=True
     )
     assert next(stream).choices[0].delta.role == "assistant"

@@ -18,7 +18,7 @@ from ingest.store import Store
 from server.engine.service import IndexHandle
 from server.engine.stored_sentences import sentences_of
 
-from .conftest import settings_for
+from .support import settings_for
 
 STORY = "The town opened its first public library in forty years on Monday."
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from ingest.embedding import Embedder
 from ingest.sentences import sentence_spans
-from server.engine.premise import Gap, Premises
+from server.engine.premise import NUMBER_WORDS, Gap, Premises
 from server.engine.stored_sentences import Sentence
 from server.engine.support import Support, SupportCheck
 
@@ -26,28 +26,8 @@ MARKER = re.compile(r"\[\s*(\d+(?:\s*[,;]\s*\d+)*)\s*\]")
 _LEADING_MARKERS = re.compile(r"^(?:\s*\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\])+")
 _ABSTENTION = re.compile(r"^\W*(the )?sources do not say\b", re.IGNORECASE)
 _NAME = re.compile(r"\b[A-Z]\w{2,}")
-_NUMBER_WORDS = {
-    "one": "1",
-    "two": "2",
-    "three": "3",
-    "four": "4",
-    "five": "5",
-    "six": "6",
-    "seven": "7",
-    "eight": "8",
-    "nine": "9",
-    "ten": "10",
-    "eleven": "11",
-    "twelve": "12",
-    "twenty": "20",
-    "thirty": "30",
-    "forty": "40",
-    "fifty": "50",
-    "hundred": "100",
-    "thousand": "1000",
-    "million": "1000000",
-    "billion": "1000000000",
-}
+# A claim's "one" counts (the premise check leaves it out: "one of", "one-on-one").
+_NUMBER_WORDS = {"one": "1"} | NUMBER_WORDS
 _ORDINALS = frozenset(
     {
         "first",

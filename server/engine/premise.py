@@ -67,7 +67,7 @@ _ORDINALS = {
     "ninth": {"ninth", "9th"},
     "tenth": {"tenth", "10th"},
 }  # not "first": "first name", "at first", "the first quarter" count nothing
-_NUMBER_WORDS = {
+NUMBER_WORDS = {
     "two": "2",
     "three": "3",
     "four": "4",
@@ -89,10 +89,10 @@ _NUMBER_WORDS = {
     "million": "1000000",
     "billion": "1000000000",
 }  # not "one": "one of", "one-on-one"
-_DIGIT_WORDS = {digits: word for word, digits in _NUMBER_WORDS.items()}
+_DIGIT_WORDS = {digits: word for word, digits in NUMBER_WORDS.items()}
 _COUNTED = re.compile(
     r"\b("
-    + "|".join(_NUMBER_WORDS)
+    + "|".join(NUMBER_WORDS)
     + r")[ -](?:\w+ )?(seconds?|minutes?|hours?|days?|weeks?|months?|years?|decades?|"
     r"times|percent|per cent|million|billion|thousand|hundred)\b",
     re.IGNORECASE,
@@ -359,7 +359,7 @@ def compounds_in(question: str) -> tuple[tuple[str, str], ...]:
             continue
         if (
             _ADJECTIVE.search(first.lower())
-            or first.lower() in _NUMBER_WORDS
+            or first.lower() in NUMBER_WORDS
             or first.lower() in _DEGREE
         ):
             continue
@@ -525,7 +525,7 @@ class Premises:
                     f"The closest evidence mentions no {ordinal} in this connection.",
                 )
         for word in self.number_words:
-            if word not in known and _NUMBER_WORDS[word] not in context_numbers:
+            if word not in known and NUMBER_WORDS[word] not in context_numbers:
                 return Gap("number", word, f"The sources do not mention {word} in this connection.")
         sentence_words = {token.lower() for token in tokens(sentence)}
         for ordinal in self.ordinals:
