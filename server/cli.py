@@ -353,11 +353,10 @@ def ask_request(body: dict):
 
 def local_ask(request) -> dict:
     """The answer `/v1/ask` would give, computed here: the same flow, the same JSON."""
-    import anyio
-
     from server.api.routes.ask import ask_question
+    from server.engine.service import run_blocking
 
-    return anyio.run(ask_question, request, local_service()).model_dump(mode="json")
+    return run_blocking(ask_question, request, local_service()).model_dump(mode="json")
 
 
 def local_documents() -> dict:

@@ -1,6 +1,7 @@
 """One answer flow: `/v1/ask`, `/v1/chat` (whole and streamed) and the CLI give the same answer,
 and every event of the chat stream is checked against its record type (server/engine/schemas.py)."""
 
+import asyncio
 import json
 
 import pytest
@@ -80,3 +81,11 @@ def test_an_event_that_breaks_its_type_is_refused_before_it_is_sent():
     with pytest.raises(ValidationError):
         checked(StreamedDelta, text=None)
     assert checked(StreamedDelta, text="500 [1]") == {"text": "500 [1]"}
+
+
+def test_the_blocking_ask_works_where_an_event_loop_already_runs(service):
+    # As in a notebook, or under Playwright's sync API: a running loop in the calling thread.
+    async def cell():
+        return service.ask(ANSWERED)
+
+    assert "500" in asyncio.run(cell()).answer

@@ -1,13 +1,16 @@
 """The query side of Dossier: route → retrieve → answer → cite, shared by HTTP, CLI and eval."""
 
+import asyncio
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import TypeVar
 
 import anyio
 from fastapi.concurrency import run_in_threadpool
@@ -34,6 +37,7 @@ from server.engine.words import WordVectors
 from server.settings import Settings
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def citation_of(number: int, sentence: Sentence, support: float) -> Citation:
@@ -192,8 +196,8 @@ class QueryService:
     def ask(
         self, question: str, top_k: int | None = None, filters: SearchFilters | None = None
     ) -> AskResult:
-        """`answer` for callers without an event loop: the CLI, the evaluation, the benchmarks."""
-        return anyio.run(self.answer, question, top_k, filters)
+        """`answer` for synchronous callers: the evaluation, the benchmarks, a notebook."""
+        return run_blocking(self.answer, question, top_k, filters)
 
     async def answer(
         self, question: str, top_k: int | None = None, filters: SearchFilters | None = None
@@ -355,6 +359,19 @@ class QueryService:
 
     def document(self, doc_id: str) -> tuple[DocumentRecord, str]:
         return self.store.get_document(doc_id)
+
+
+def run_blocking(function: Callable[..., Awaitable[T]], *args) -> T:
+    """Run an async function to its end from synchronous code, on an event loop of its own.
+
+    A thread that already runs a loop (a Jupyter notebook; Playwright's sync API in the tests)
+    cannot start another, so there it runs in a worker thread of its own."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return anyio.run(function, *args)
+    with ThreadPoolExecutor(max_workers=1) as worker:
+        return worker.submit(anyio.run, function, *args).result()
 
 
 @lru_cache(maxsize=4)
