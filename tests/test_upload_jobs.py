@@ -167,7 +167,8 @@ def test_skip_reasons_name_files_as_uploaded_never_where_the_server_keeps_them(c
 
 
 class GatedEmbedder:
-    """The real embedder, whose passage embedding waits at a gate the test opens."""
+    """The real embedder, whose passage embedding (with or without sentences pooled from it)
+    waits at a gate the test opens."""
 
     def __init__(self, embedder) -> None:
         self._embedder = embedder
@@ -178,10 +179,17 @@ class GatedEmbedder:
     def __getattr__(self, name):
         return getattr(self._embedder, name)
 
-    def embed_passages(self, texts, on_batch=None):
+    def wait_at_gate(self) -> None:
         self.embedding.set()
         assert self.gate.wait(120), "the test never opened the gate"
+
+    def embed_passages(self, texts, on_batch=None):
+        self.wait_at_gate()
         return self._embedder.embed_passages(texts, on_batch=on_batch)
+
+    def embed_with_parts(self, texts, parts, on_batch=None):
+        self.wait_at_gate()
+        return self._embedder.embed_with_parts(texts, parts, on_batch=on_batch)
 
 
 def test_a_deletion_does_not_wait_for_an_upload_being_embedded(data_dir, embedder):

@@ -10,11 +10,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import anyio
-from fastapi.concurrency import run_in_threadpool
 from llama_index.core.llms import ChatMessage
+from starlette.concurrency import run_in_threadpool  # fastapi.concurrency's, without FastAPI
 
 from ingest.embedding import Embedder
 from ingest.errors import DossierError, IndexNotFoundError, IndexRebuildingError
@@ -27,7 +27,6 @@ from server import metrics
 from server.engine.answer import Answer, ExtractiveAnswerer
 from server.engine.errors import InvalidQuestionError, LLMFailedError, RequestLimitError
 from server.engine.filters import SearchFilters
-from server.engine.llm import LLMClient
 from server.engine.llm_answer import LLMAnswerer
 from server.engine.retrieve import Passage, Retriever, make_retriever
 from server.engine.schemas import AskResponse, CheckedSentence, Citation, ShortAnswer
@@ -35,6 +34,9 @@ from server.engine.scorer import LearnedScorer
 from server.engine.stored_sentences import Sentence
 from server.engine.words import WordVectors
 from server.settings import Settings
+
+if TYPE_CHECKING:  # the OpenAI client takes a second to import: only LLM answers need it
+    from server.engine.llm import LLMClient
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -137,14 +139,14 @@ class QueryService:
         store: Store,
         embedder: Embedder,
         sparse: SparseIndex,
-        llm: LLMClient | None,
+        llm: "LLMClient | None",
     ) -> None:
         self.settings = settings
         self.store = store
         self.embedder = embedder
         self.retriever: Retriever = make_retriever(store, embedder, sparse, settings.retrieval)
         self.extractive = ExtractiveAnswerer(
-            store, sparse, settings.answering, word_vectors(embedder), LearnedScorer.load()
+            store, sparse, settings.answering, word_vectors(), LearnedScorer.load()
         )
         self.llm = llm  # None: answers are extractive
         self.llm_answerer = LLMAnswerer(store, sparse, embedder, settings)
@@ -374,10 +376,10 @@ def run_blocking(function: Callable[..., Awaitable[T]], *args) -> T:
         return worker.submit(anyio.run, function, *args).result()
 
 
-@lru_cache(maxsize=4)
-def word_vectors(embedder: Embedder) -> WordVectors:
-    """One table of word vectors (and its cache) per embedder, however often the index reopens."""
-    return WordVectors(embedder)
+@lru_cache(maxsize=1)
+def word_vectors() -> WordVectors:
+    """One table of word vectors (and its cache) per process, however often the index reopens."""
+    return WordVectors()
 
 
 class IndexHandle:
@@ -392,7 +394,11 @@ class IndexHandle:
         self.settings = settings
         self.embedder = embedder
         # The LLM does not depend on the index: one client (and connection pool) for the process.
-        self.llm = LLMClient(settings.llm) if settings.llm.answerer == "llm" else None
+        self.llm = None
+        if settings.llm.answerer == "llm":
+            from server.engine.llm import LLMClient
+
+            self.llm = LLMClient(settings.llm)
         self._service: QueryService | None = None
         self._generation: str | None = None
         self._lock = threading.RLock()  # writes hold it, then ask for the service

@@ -10,22 +10,26 @@ are backed; the learned scorer (`scorer.py`) decides how much that counts.
 from functools import lru_cache
 
 import numpy as np
+from safetensors import safe_open
 
-from ingest.embedding import Embedder
+from ingest.embedding import bundled_model_folder
+from ingest.encoders import minilm_tokenizer
 
 
 class WordVectors:
-    """Unit vectors of single words, cached."""
+    """Unit vectors of single words, cached. They come from the bundled MiniLM's weights whatever
+    model embeds the index: the learned scorer was fitted on these."""
 
-    def __init__(self, embedder: Embedder) -> None:
-        model = embedder.llama_embedding._model  # the SentenceTransformer llama-index loaded
-        table = model[0].auto_model.embeddings.word_embeddings.weight.detach().cpu().numpy()
+    def __init__(self) -> None:
+        folder = bundled_model_folder()
+        with safe_open(str(folder / "model.safetensors"), "np") as weights:
+            table = weights.get_tensor("embeddings.word_embeddings.weight")
         self._table = table.astype(np.float32)
-        self._tokenizer = embedder._tokenizer
+        self._tokenizer = minilm_tokenizer(folder)
         self.vector = lru_cache(maxsize=200_000)(self._vector)
 
     def _vector(self, word: str) -> np.ndarray:
-        ids = self._tokenizer(word.lower(), add_special_tokens=False)["input_ids"] or [0]
+        ids = self._tokenizer.encode(word.lower(), add_special_tokens=False).ids or [0]
         vector = self._table[ids].mean(axis=0)
         return vector / (np.linalg.norm(vector) or 1.0)
 
