@@ -10,7 +10,7 @@ import logging
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +30,7 @@ BUNDLED_MODEL_ALIASES = {DEFAULT_EMBEDDING_MODEL, "all-MiniLM-L6-v2"}
 BUNDLED_MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 E5_MODEL = "intfloat/multilingual-e5-small"
 E5_MODEL_ALIASES = {E5_MODEL, "multilingual-e5-small"}
+KNOWN_DIMENSIONS = {DEFAULT_EMBEDDING_MODEL: 384, E5_MODEL: 384}  # known without loading them
 
 
 def canonical_model_id(name: str) -> str:
@@ -93,25 +94,42 @@ class Embedded:
 
 
 class Embedder:
-    """Embeds passages, their sentences and questions with the configured model."""
+    """Embeds passages, their sentences and questions with the configured model.
 
-    def __init__(self, settings: EmbeddingSettings) -> None:
+    With `lazy`, the model is loaded when first needed: an ingest run that finds every article
+    unchanged never loads it.
+    """
+
+    def __init__(self, settings: EmbeddingSettings, *, lazy: bool = False) -> None:
+        self.settings = settings
         self.model_id = canonical_model_id(settings.embedding_model)
         self.batch_size = settings.embed_batch_size
+        self.llama_embedding = LlamaEmbedding(self)
+        if not lazy:
+            self.encoder  # noqa: B018 (loads it now: a missing model fails at start)
+
+    @cached_property
+    def encoder(self):
         try:
-            self.encoder = load_encoder(settings)
+            return load_encoder(self.settings)
         except (OSError, ValueError, RuntimeError) as exc:
             raise ModelUnavailableError(
-                f"Cannot load embedding model {settings.embedding_model!r}: {exc}"
+                f"Cannot load embedding model {self.settings.embedding_model!r}: {exc}"
             ) from exc
-        self.dimension: int = self.encoder.dimension
-        self.max_wordpieces: int = self.encoder.max_wordpieces
-        self.llama_embedding = LlamaEmbedding(self)
+
+    @property
+    def dimension(self) -> int:
+        return KNOWN_DIMENSIONS.get(self.model_id) or self.encoder.dimension
+
+    @property
+    def max_wordpieces(self) -> int:
+        return self.encoder.max_wordpieces
 
     @property
     def pools_parts(self) -> bool:
-        """Whether a text's parts come from the text's own pass (else they are embedded alone)."""
-        return isinstance(self.encoder, encoders.TokenEncoder)
+        """Whether a text's parts come from the text's own pass (else they are embedded alone):
+        the MiniLM encoders give every word piece's vector, the others pooled vectors only."""
+        return self.settings.embedding_model in BUNDLED_MODEL_ALIASES
 
     def count_wordpieces(self, text: str) -> int:
         """Word pieces the model sees for `text`, special tokens included."""

@@ -10,6 +10,7 @@ once at ingest, so that answering a question embeds only the question. The BM25 
 import json
 import logging
 import uuid
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from urllib.parse import urlparse
@@ -424,19 +425,19 @@ class Store:
 
     def write_documents(self, documents: list[DocumentWrite]) -> None:
         """Replace documents' passages and sentences, then write their records last: a record
-        marks its document whole. One call per collection for all of them: Chroma's cost is
-        per call as much as per row."""
+        marks its document whole. As few calls per collection as Chroma's batch limit allows:
+        its cost is per call as much as per row."""
         if not documents:
             return
         self._delete_chunks([document.record.doc_id for document in documents])
         sentences = [
             (document.record, sentence) for document in documents for sentence in document.sentences
         ]
-        if sentences:
+        for batch in self.batches(sentences):
             self._sentences.add(
-                ids=[s.id for _, s in sentences],
-                embeddings=[s.embedding for _, s in sentences],
-                documents=[s.text for _, s in sentences],
+                ids=[s.id for _, s in batch],
+                embeddings=[s.embedding for _, s in batch],
+                documents=[s.text for _, s in batch],
                 metadatas=[
                     {
                         index.DOC_ID: record.doc_id,
@@ -444,16 +445,24 @@ class Store:
                         index.START_CHAR: s.start,
                         index.END_CHAR: s.end,
                     }
-                    for record, s in sentences
+                    for record, s in batch
                 ],
             )
-        self.vector_store.add([node for document in documents for node in document.nodes])
-        self._documents.upsert(
-            ids=[document.record.doc_id for document in documents],
-            embeddings=[document.mean_vector() for document in documents],
-            documents=[document.text for document in documents],
-            metadatas=[document.record.to_metadata() for document in documents],
-        )
+        for batch in self.batches([node for document in documents for node in document.nodes]):
+            self.vector_store.add(batch)
+        for batch in self.batches(documents):
+            self._documents.upsert(
+                ids=[document.record.doc_id for document in batch],
+                embeddings=[document.mean_vector() for document in batch],
+                documents=[document.text for document in batch],
+                metadatas=[document.record.to_metadata() for document in batch],
+            )
+
+    def batches(self, rows: list) -> Iterator[list]:
+        """`rows` in slices Chroma takes in one call (llama-index's own limit is above it)."""
+        size = self.client.get_max_batch_size()
+        for start in range(0, len(rows), size):
+            yield rows[start : start + size]
 
     def write_document(
         self, record: DocumentRecord, text: str, nodes: list[TextNode], sentences: list[SentenceRow]

@@ -181,3 +181,12 @@ class CountingEmbedder:
     def embed_passages(self, texts, on_batch=None):
         self.alone += len(texts)
         return self._embedder.embed_passages(texts, on_batch)
+
+
+def test_an_unchanged_ingest_never_loads_the_model(tmp_path, embedder):
+    settings = settings_for(tmp_path / "data")
+    Ingestor(settings, embedder, Store.connect(settings.store)).run([SAMPLE_ARTICLES])
+    lazy = Embedder(EmbeddingSettings(), lazy=True)
+    report = Ingestor(settings, lazy, Store.connect(settings.store)).run([SAMPLE_ARTICLES])
+    assert len(report.unchanged) == 2 and not report.changed
+    assert "encoder" not in vars(lazy)  # nothing to embed: the model was never loaded

@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from llama_index.vector_stores.chroma import ChromaVectorStore
 
 from ingest import index
 from ingest.chunk import chunk_text
@@ -14,7 +15,7 @@ from ingest.pipeline import Ingestor, PendingDocument, passage_node
 from ingest.sentences import split_sentences
 from ingest.store import Store
 
-from .support import settings_for
+from .support import SAMPLE_ARTICLES, settings_for
 
 MOTEGI = "india-japan-partnership-deepens-motegi-new-delhi-visit"
 CHINA = "india-japan-relations-china-indo-pacific-assertiveness"
@@ -206,3 +207,20 @@ def test_each_document_records_its_origin_and_history(fresh, articles_dir):
         ("added", "cli ingest"),
         ("updated", "cli ingest"),
     ]
+
+
+def test_writes_are_cut_to_the_batches_chroma_takes(fresh, monkeypatch):
+    _, store, ingestor = fresh
+    monkeypatch.setattr(store.client, "get_max_batch_size", lambda: 7)
+    adds = []
+    real_add = ChromaVectorStore.add
+
+    def counted_add(vector_store, nodes, **kwargs):
+        adds.append(len(nodes))
+        return real_add(vector_store, nodes, **kwargs)
+
+    monkeypatch.setattr(ChromaVectorStore, "add", counted_add)
+    report = ingestor.run([SAMPLE_ARTICLES])
+    assert max(adds) == 7 and sum(adds) == report.passages_embedded == store.chunk_count()
+    sentences = store._sentences.count()
+    assert sentences == report.sentences_embedded > 7
