@@ -209,10 +209,8 @@ class Ingestor:
             if sync:
                 report.removed = self.remove_missing(session.store, articles, files_read)
             session.changed |= rebuild or report.changed
-            with report.timing("bm25"):
-                self.sparse = up_to_date_index(
-                    session.store, self.settings.store, rebuild=rebuild or report.changed
-                )
+            with report.timing("bm25"):  # only the passages written since are read again
+                self.sparse = up_to_date_index(session.store, self.settings.store, rebuild=rebuild)
             session.sparse = self.sparse
             if rebuild:
                 mark_rebuilding(self.settings.store, False)
@@ -231,7 +229,7 @@ class Ingestor:
             check_removable(record, replace)
             session.changed = True
             session.store.delete_document(doc_id)
-            self.sparse = up_to_date_index(session.store, self.settings.store, rebuild=True)
+            self.sparse = up_to_date_index(session.store, self.settings.store)
             session.sparse = self.sparse
         logger.info("removed %s (%s)", doc_id, record.source_path)
         return record

@@ -4,7 +4,8 @@ The document collection holds each article's cleaned text and metadata, so that 
 database and a Chroma server hold everything Dossier needs; its vector is the mean of the
 document's passage vectors. The sentence collection holds every sentence's vector, computed
 once at ingest, so that answering a question embeds only the question. The BM25 index
-(`sparse.py`) is derived from the passages and rebuilt from them whenever it is out of step.
+(`sparse.py`) is derived from the passages and brought in step with them, reading only the
+passages added or rewritten since it was saved.
 """
 
 import json
