@@ -6,20 +6,10 @@ from pathlib import Path
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
 
 from .datasets import Dataset, DatasetError, corpus_key, load_dataset, prepare_corpus
-from .report import (
-    LABELS,
-    format_value,
-    ordered_metrics,
-    print_abstentions,
-    print_table,
-    read_run,
-    write_run,
-)
-from .run import evaluate, failed, summarise
+
+# `dossier --help` imports this module to list `eval`: each command imports the rest when it runs.
 
 console = Console(stderr=True, soft_wrap=True, highlight=False)
 out = Console(highlight=False, soft_wrap=True)
@@ -128,6 +118,9 @@ def run_command(
     """Run DATASET (known-facts .jsonl, RealTime QA or BEIR folder) and write a report."""
     from server.settings import Settings
 
+    from .report import print_abstentions, print_table, write_run
+    from .run import failed, summarise
+
     settings = Settings()
     if retrieval:
         settings.retrieval.retrieval_mode = retrieval
@@ -165,6 +158,16 @@ def run_command(
 
 
 def evaluate_with_progress(data: Dataset, client, top_k: int) -> list[dict]:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    from .run import evaluate
+
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -265,6 +268,8 @@ def dossier_client(settings, folder: Path, embedder, corpus: Path):
 
 
 def check_gates(overall: dict, minimums: dict[str, float], maximums: dict[str, float]) -> None:
+    from .report import format_value
+
     problems = []
     for metric, bound in minimums.items():
         value = overall.get(metric)
@@ -283,6 +288,11 @@ def check_gates(overall: dict, minimums: dict[str, float], maximums: dict[str, f
 @click.argument("run_b", type=click.Path(exists=True, file_okay=False, path_type=Path))
 def compare_command(run_a: Path, run_b: Path) -> None:
     """Show metric deltas between two run folders and the questions that flipped."""
+    from rich.table import Table
+
+    from .report import LABELS, format_value, ordered_metrics, read_run
+    from .run import failed
+
     try:
         summary_a, rows_a = read_run(run_a)
         summary_b, rows_b = read_run(run_b)

@@ -5,11 +5,12 @@ Each answers `ask` and `search` in the HTTP API's JSON shape, so one set of metr
 
 import time
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import httpx
 
-from server.engine.service import QueryService
+if TYPE_CHECKING:  # the engine loads llama-index and Chroma: `dossier eval compare` needs neither
+    from server.engine.service import QueryService
 
 
 class EvalClient(Protocol):
@@ -23,7 +24,7 @@ class EvalClient(Protocol):
 class InProcessClient:
     """Dossier's own pipeline, called directly."""
 
-    def __init__(self, service: QueryService) -> None:
+    def __init__(self, service: "QueryService") -> None:
         self.service = service
         self.name = f"dossier ({service.answerer_name})"
         self._texts: dict[str, str] = {}

@@ -6,17 +6,20 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-import httpx
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from ingest.errors import DossierError
-from ingest.settings import EmbeddingSettings
 from server.engine.errors import LLMFailedError
 from server.logs import configure_logging
-from server.settings import Settings
+
+# Each command imports what it needs when it runs: `dossier --help` answers at once, and `dossier
+# ask` loads neither the HTTP layer nor eval (tests/test_cold_start.py).
+if TYPE_CHECKING:
+    from ingest.settings import EmbeddingSettings
+    from server.settings import Settings
 
 console = Console(stderr=True, soft_wrap=True, highlight=False)
 out = Console(highlight=False, soft_wrap=True)
@@ -26,7 +29,9 @@ class CommandError(click.ClickException):
     """A user error: printed as one line, exit code 1."""
 
 
-def load_settings() -> Settings:
+def load_settings() -> "Settings":
+    from server.settings import Settings
+
     try:
         return Settings()
     except ValueError as exc:  # pydantic's ValidationError is a ValueError
@@ -35,7 +40,26 @@ def load_settings() -> Settings:
 
 
 class DossierGroup(click.Group):
-    """Turns an unexpected failure into one line too; `-v` logs its traceback."""
+    """Turns an unexpected failure into one line too; `-v` logs its traceback.
+
+    Plugin commands load when first looked for, so that `dossier ask` never imports them.
+    """
+
+    plugins_added = False
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self.add_plugins()
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands:
+            self.add_plugins()
+        return super().get_command(ctx, cmd_name)
+
+    def add_plugins(self) -> None:
+        if not self.plugins_added:
+            self.plugins_added = True
+            add_plugin_commands(self)
 
     def invoke(self, ctx: click.Context):
         try:
@@ -70,15 +94,22 @@ def main(ctx: click.Context, verbose: bool) -> None:
 class RichProgress:
     """Shows the embedding progress of an ingest run on the terminal, when there is any."""
 
-    COLUMNS = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-    )
-
     def __init__(self) -> None:
-        self.progress = Progress(*self.COLUMNS, console=console)
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+        )
+
+        columns = (
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+        )
+        self.progress = Progress(*columns, console=console)
         self.task = None
 
     def start(self, total: int) -> None:
@@ -122,8 +153,8 @@ def ingest(paths: tuple[Path, ...], sync: bool, rebuild: bool, no_wait: bool) ->
     if no_wait:
         with lock.held():  # busy now: fail before seconds of loading and embedding
             pass
-    with console.status("Loading the embedding model"):
-        embedder = load_embedder(settings.embedding)
+    # Loaded when the first changed article needs it: an unchanged corpus is checked in seconds.
+    embedder = load_embedder(settings.embedding, lazy=True)
     writer = StoreWriter(settings.store, lock=lock)
     progress = RichProgress()
     try:
@@ -319,11 +350,11 @@ def local_user() -> str:
         return "local user"
 
 
-def load_embedder(settings: EmbeddingSettings):
+def load_embedder(settings: "EmbeddingSettings", *, lazy: bool = False):
     """The embedding model (tests hand in the one their session has loaded instead)."""
     from ingest.embedding import Embedder
 
-    return Embedder(settings)
+    return Embedder(settings, lazy=lazy)
 
 
 def local_service():
@@ -352,11 +383,15 @@ def ask_request(body: dict):
 
 
 def local_ask(request) -> dict:
-    """The answer `/v1/ask` would give, computed here: the same flow, the same JSON."""
-    from server.api.routes.ask import ask_question
+    """The answer `/v1/ask` would give, computed here: the same flow, the same JSON.
+
+    Called as that route calls it, without importing the HTTP layer (FastAPI) to do so.
+    """
     from server.engine.service import run_blocking
 
-    return run_blocking(ask_question, request, local_service()).model_dump(mode="json")
+    service, filters = local_service(), request.filters.to_search_filters()
+    result = run_blocking(service.answer, request.question, request.top_k, filters)
+    return result.response().model_dump(mode="json")
 
 
 def local_documents() -> dict:
@@ -367,6 +402,8 @@ def local_documents() -> dict:
 
 def remote(method: str, url: str, path: str, api_key: str | None, **kwargs) -> dict:
     """Call a running server; its problem details become one line."""
+    import httpx
+
     headers = {"Authorization": f"Bearer {api_key.strip()}"} if api_key else {}
     try:
         response = httpx.request(
@@ -392,9 +429,6 @@ def add_plugin_commands(group: click.Group) -> None:
 
     for entry in entry_points(group="dossier.commands"):
         group.add_command(entry.load(), entry.name)
-
-
-add_plugin_commands(main)
 
 
 if __name__ == "__main__":

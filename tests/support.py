@@ -104,11 +104,11 @@ def invoke_cli(*args: str, env: dict[str, str], cwd: Path | None = None) -> CliR
     from eval import cli as eval_cli
     from server import cli
 
-    def load_embedder(settings: EmbeddingSettings) -> Embedder:
+    def load_embedder(settings: EmbeddingSettings, *, lazy: bool = False) -> Embedder:
         session = shared_embedder()
         if canonical_model_id(settings.embedding_model) == session.model_id:
             return session
-        return Embedder(settings)
+        return Embedder(settings, lazy=lazy)
 
     unset = {name: None for name in os.environ if name not in env}
     with pytest.MonkeyPatch.context() as patch, logging_kept():
