@@ -42,13 +42,16 @@ def threads() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def minilm_tokenizer(folder: Path):
-    """The model's own fast tokenizer (`tokenizer.json`), cut at the model's limit, unpadded:
-    the file pads every text to 128 pieces, which would cost a short sentence a long one's time."""
+def minilm_tokenizer(folder: Path, *, truncate: bool = True):
+    """The model's own fast tokenizer (`tokenizer.json`), unpadded (the file pads every text to
+    128 pieces, which would cost a short sentence a long one's time); cut at the model's limit
+    for its input, uncut for counting, or no passage would ever seem too long to the chunker."""
     from tokenizers import Tokenizer
 
     tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-    tokenizer.enable_truncation(MINILM_MAX_WORDPIECES)
+    tokenizer.no_truncation()
+    if truncate:
+        tokenizer.enable_truncation(MINILM_MAX_WORDPIECES)
     tokenizer.no_padding()
     return tokenizer
 
@@ -85,9 +88,10 @@ class OnnxMiniLM:
             str(model), options, providers=["CPUExecutionProvider"]
         )
         self._tokenizer = minilm_tokenizer(tokenizer_folder)
+        self._counter = minilm_tokenizer(tokenizer_folder, truncate=False)
 
     def count_wordpieces(self, text: str) -> int:
-        return len(self._tokenizer.encode(text).ids)
+        return len(self._counter.encode(text).ids)
 
     def encode_tokens(self, texts: list[str]) -> TokenBatch:
         ids, mask, offsets = padded(self._tokenizer.encode_batch(texts))
@@ -108,10 +112,11 @@ class TorchMiniLM:
         self._torch = torch
         self._model = AutoModel.from_pretrained(str(folder)).eval()
         self._tokenizer = minilm_tokenizer(folder)
+        self._counter = minilm_tokenizer(folder, truncate=False)
         self.dimension = self._model.config.hidden_size
 
     def count_wordpieces(self, text: str) -> int:
-        return len(self._tokenizer.encode(text).ids)
+        return len(self._counter.encode(text).ids)
 
     def encode_tokens(self, texts: list[str]) -> TokenBatch:
         ids, mask, offsets = padded(self._tokenizer.encode_batch(texts))

@@ -4,6 +4,7 @@ import json
 
 from ingest.chunk import chunk_text
 from ingest.clean import clean
+from ingest.embedding import bundled_model_folder
 from ingest.load import discover, load_path
 from ingest.settings import ChunkingSettings
 
@@ -34,7 +35,9 @@ def test_no_passage_exceeds_the_models_wordpiece_limit(embedder):
     # Numbers, names and non-English text cost more word pieces than cl100k tokens.
     hard = " ".join(f"ID-{n:07d}/ß{n}Ω" for n in range(400)) + ". " + "Ünïcödé " * 300
     texts = sample_texts() + realtimeqa_texts(60) + [hard]
-    tokenizer = embedder._tokenizer
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(bundled_model_folder()))  # the reference count
     limit = embedder.max_wordpieces
     assert limit == 256
     for text in texts:
