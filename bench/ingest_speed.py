@@ -11,6 +11,7 @@ and the ratios of figures measured in the same run; writes bench/results/ingest.
 """
 
 import argparse
+import hashlib
 import json
 import math
 import os
@@ -85,7 +86,7 @@ def main() -> None:
 
 
 def benchmark(articles: int, repeat: int, changed_share: float) -> None:
-    load_at_start = os.getloadavg()
+    load_at_start, code = os.getloadavg(), code_state()
     # The engine is imported after the arguments are read, so that `--help` answers at once.
     from ingest.embedding import Embedder, resolve_model_location
     from ingest.settings import DEFAULT_EMBEDDING_MODEL
@@ -125,7 +126,9 @@ def benchmark(articles: int, repeat: int, changed_share: float) -> None:
         "naive_nodes": runs[0]["naive"]["nodes"],
     }
     result = {
-        **git_state(),
+        **code,
+        # The working tree is shared: fresh processes would run code the others did not.
+        "code_changed_during_run": code_state() != code,
         "loadavg": {"start": list(load_at_start), "end": list(os.getloadavg())},
         "cpus": os.cpu_count(),
         "repeat": repeat,
@@ -142,6 +145,8 @@ def benchmark(articles: int, repeat: int, changed_share: float) -> None:
     }
     write_result("ingest", result)
     print_table(result)
+    if result["code_changed_during_run"]:
+        print("\nthe code changed during the run: its figures do not compare", file=sys.stderr)
 
 
 def changed_lines(lines: list[str], count: int) -> list[str]:
@@ -276,18 +281,21 @@ def in_process_runs(folder: Path, lines: list[str], changed: list[str], embedder
     return {"full": full, "unchanged": unchanged, "changed": ingest()}
 
 
-def git_state() -> dict:
-    """The commit measured, and whether the working tree's tracked files differ from it."""
+def code_state() -> dict:
+    """The commit measured, and a digest of how the tracked files differ from it (None: not)."""
 
     def git(*arguments: str) -> str:
         done = subprocess.run(
             ["git", *arguments], cwd=ROOT, capture_output=True, text=True, check=True
         )
-        return done.stdout.strip()
+        return done.stdout
 
+    changes = git("diff", "HEAD")
     return {
-        "commit": git("rev-parse", "--short", "HEAD"),
-        "uncommitted_changes": bool(git("status", "--porcelain", "--untracked-files=no")),
+        "commit": git("rev-parse", "--short", "HEAD").strip(),
+        "uncommitted_changes": hashlib.sha256(changes.encode()).hexdigest()[:12]
+        if changes
+        else None,
     }
 
 

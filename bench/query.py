@@ -21,6 +21,7 @@ Run it with `nice` on a shared machine, and read the load averages it records.
 """
 
 import argparse
+import json
 import os
 import shutil
 import statistics
@@ -86,33 +87,46 @@ def main() -> None:
     dataset = load_dataset(DATASET)
     questions = dataset.questions[: args.questions]
     embedder = Embedder(Settings().embedding)
-    started = {"loadavg": os.getloadavg(), "at": time.strftime("%Y-%m-%d %H:%M:%S")}
-    measured = []
+    result = {
+        "commit": git("rev-parse", "--short", "HEAD"),
+        "uncommitted_changes": bool(git("status", "--porcelain", "--untracked-files=no")),
+        "cpus": os.cpu_count(),
+        "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "loadavg": {"start": os.getloadavg(), "end": None},
+        "questions": len(questions),
+        "repeat": args.repeat,
+        "throughput_seconds": args.seconds,
+        "indexes": [],
+    }
     for size in sizes:
         data_dir = args.data_dir / f"query-{size}"
         build = build_index(data_dir, articles[:size], embedder)
         figures = measure_index(data_dir, questions, args, embedder)
-        measured.append({"index": str(data_dir), "articles": size, "build": build, **figures})
+        result["indexes"].append(
+            {"index": str(data_dir), "articles": size, "build": build, **figures}
+        )
+        keep(result)
     for data_dir in args.index:
         # A copy, so that an index someone else may be using is never opened twice, nor written.
         with tempfile.TemporaryDirectory(prefix="dossier-query-") as tmp:
             copy = Path(tmp) / "data"
             shutil.copytree(data_dir, copy)
             figures = measure_index(copy, questions, args, embedder)
-        measured.append({"index": str(data_dir), "articles": None, "build": None, **figures})
-    result = {
-        "commit": git("rev-parse", "--short", "HEAD"),
-        "uncommitted_changes": bool(git("status", "--porcelain", "--untracked-files=no")),
-        "cpus": os.cpu_count(),
-        "started": started["at"],
-        "loadavg": {"start": started["loadavg"], "end": os.getloadavg()},
-        "questions": len(questions),
-        "repeat": args.repeat,
-        "throughput_seconds": args.seconds,
-        "indexes": measured,
-    }
+        result["indexes"].append(
+            {"index": str(data_dir), "articles": None, "build": None, **figures}
+        )
+        keep(result)
+    result["loadavg"]["end"] = os.getloadavg()
     write_result("query", result)
     print_table(result)
+
+
+def keep(result: dict) -> None:
+    """The figures so far, in bench/results/query.json: a run stopped midway keeps them."""
+    from stages import RESULTS
+
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "query.json").write_text(json.dumps(result, indent=2) + "\n")
 
 
 def numbers(text: str) -> list[int]:

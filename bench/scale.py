@@ -435,21 +435,15 @@ def build_sparse(data_dir: Path) -> dict:
     store = Store.connect(settings)
     store.open_for_query(store.stored_spec())  # the synthetic index carries the source's spec
     before = memory_mb()
-    started = time.perf_counter()
-    rows = store.passage_rows(with_text=True)
-    read = time.perf_counter() - started
+    rows, read_ms = timed(store.passage_rows, with_text=True)
     read_memory = memory_mb()
-    started = time.perf_counter()
-    built = SparseIndex.build(rows["ids"], rows["documents"], rows["metadatas"])
-    build = time.perf_counter() - started
+    built, build_ms = timed(SparseIndex.build, rows["ids"], rows["documents"], rows["metadatas"])
     built_memory = memory_mb()
-    started = time.perf_counter()
-    built.save(sparse_folder(settings))
-    save = time.perf_counter() - started
+    _, save_ms = timed(built.save, sparse_folder(settings))
     return {
-        "read_seconds": round(read, 1),
-        "seconds": round(build, 1),
-        "save_seconds": round(save, 1),
+        "read_seconds": round(read_ms / 1000, 1),
+        "seconds": round(build_ms / 1000, 1),
+        "save_seconds": round(save_ms / 1000, 1),
         "disk_mb": disk_mb(sparse_folder(settings)),
         "rows_rss_growth_mb": round(read_memory["rss"] - before["rss"], 1),
         "index_rss_growth_mb": round(built_memory["rss"] - read_memory["rss"], 1),
