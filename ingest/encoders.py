@@ -15,6 +15,10 @@ import numpy as np
 
 from .errors import ModelUnavailableError
 
+# ONNX Runtime 1.32 records usage events for Microsoft (a device ID and an event queue under
+# ~/.cache/Microsoft) unless this is set before its first session; self-hosted means no telemetry.
+os.environ["ORT_DISABLE_TELEMETRY"] = "1"
+
 MINILM_MAX_WORDPIECES = 256  # sentence-transformers' max_seq_length for all-MiniLM-L6-v2
 
 

@@ -2,7 +2,7 @@
 
 import json
 import re
-import select
+import selectors
 import socket
 import subprocess
 import threading
@@ -179,9 +179,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def client_left(self, timeout: float) -> bool:
         """Wait up to `timeout` seconds; true as soon as the client has closed the connection."""
-        readable, _, _ = select.select([self.connection], [], [], timeout)
-        if not readable:
-            return False
+        # A selector, not select.select: that one fails on descriptors numbered past 1023.
+        with selectors.DefaultSelector() as selector:
+            selector.register(self.connection, selectors.EVENT_READ)
+            if not selector.select(timeout):
+                return False
         try:
             return self.connection.recv(1, socket.MSG_PEEK) == b""
         except DISCONNECTS:

