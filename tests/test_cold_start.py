@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from .support import ROOT, cli_env
+from .support import ROOT, cli_env, free_port
 
 pytestmark = pytest.mark.slow
 
@@ -75,3 +75,9 @@ def test_ask_loads_neither_the_http_layer_nor_the_llm_client_nor_eval(tmp_path):
     modules = modules_after(dossier("ask", "Who?"), tmp_path / "no-index")
     assert "server.engine.service" in modules
     assert loaded(modules, ("fastapi", "openai", "server.api", "server.engine.llm", "eval")) == []
+
+
+def test_asking_a_server_loads_nothing_heavy(tmp_path):
+    # No server listens there: the command fails to connect, having loaded what a real ask would.
+    url = f"http://127.0.0.1:{free_port()}"
+    assert loaded(modules_after(dossier("ask", "--url", url, "Who?"), tmp_path), HEAVY) == []
