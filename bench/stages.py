@@ -2,11 +2,13 @@
 
 import json
 import statistics
+import subprocess
 from pathlib import Path
 
 from eval.metrics import percentile
 
 RESULTS = Path(__file__).resolve().parent / "results"
+ROOT = RESULTS.parent.parent
 
 
 def stage_percentiles(laps: dict[str, list[float]]) -> dict[str, dict[str, float]]:
@@ -17,7 +19,24 @@ def stage_percentiles(laps: dict[str, list[float]]) -> dict[str, dict[str, float
     }
 
 
+def git(*arguments: str) -> str:
+    done = subprocess.run(
+        ["git", *arguments], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    return done.stdout.strip()
+
+
+def code_state() -> dict:
+    """The commit measured, and whether tracked files differed from it."""
+    return {
+        "commit": git("rev-parse", "--short", "HEAD"),
+        "uncommitted_changes": bool(git("status", "--porcelain", "--untracked-files=no")),
+    }
+
+
 def write_result(name: str, result: dict) -> None:
+    """bench/results/NAME.json, stamped with the commit when the benchmark did not record it."""
+    result = {**code_state(), **result}
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
