@@ -224,3 +224,10 @@ def test_writes_are_cut_to_the_batches_chroma_takes(fresh, monkeypatch):
     assert max(adds) == 7 and sum(adds) == report.passages_embedded == store.chunk_count()
     sentences = store._sentences.count()
     assert sentences == report.sentences_embedded > 7
+
+
+def test_a_new_index_searches_passages_with_a_wider_hnsw_beam(fresh):
+    _, store, ingestor = fresh
+    ingestor.run([SAMPLE_ARTICLES])
+    assert store._chunks.configuration["hnsw"]["ef_search"] == 200
+    assert store._chunks.configuration["hnsw"]["space"] == "cosine"
