@@ -21,11 +21,12 @@ START = "<!-- bench/report.py: start -->"
 END = "<!-- bench/report.py: end -->"
 
 COMMANDS = {
-    "ingest": "python bench/ingest.py --articles 60 --repeat 3",
-    "query": "python bench/query.py",
-    "scale": "python bench/scale.py --sizes 100000,1000000",
+    "ingest": "python bench/ingest_speed.py --articles 60 --repeat 3",
+    "query": "python bench/query.py --sizes 100,300 --index .dossier/eval/rtqa-subset",
+    "scale": "python bench/scale.py --sizes 100000, then --sizes 300000 --tuned-max-size 0 "
+    "--ef-search 100 (the two results' sizes merged)",
     "cold_start": "python bench/cold_start.py --repeat 5",
-    "embedders": "python bench/embedders.py",
+    "embedders": "python bench/embedders.py --scifact-limit 600 --rtqa-limit 100",
 }
 
 
@@ -158,12 +159,11 @@ def scale_section(result: dict) -> str:
                     figure(build.get("rss_mb")),
                 ]
             )
-    growth = result.get("growth") or {}
-    growth_text = (
-        "How each cost grows with size (exponent of `passages`): "
-        + ", ".join(f"{name} {value:.2f}" for name, value in growth.items() if value is not None)
-        if growth
-        else ""
+    growth_text = "\n\n".join(
+        f"How each cost grows from {between.replace('->', ' to ')} passages (exponent of the size): "
+        + ", ".join(f"{name} {value:.2f}" for name, value in costs.items() if value is not None)
+        + "."
+        for between, costs in (result.get("growth") or {}).items()
     )
     method = result.get("method", {})
     return "\n\n".join(
@@ -198,36 +198,51 @@ def scale_section(result: dict) -> str:
 
 def cold_start_section(result: dict) -> str:
     rows = [
-        [name.replace("_", " "), figure(value, 2)]
-        for name, value in (result.get("median_seconds") or result.get("median") or {}).items()
+        [f"`{name}`", figure(runs.get("median"), 2), figure(runs.get("cpu_median"), 2)]
+        for name, runs in (result.get("seconds") or {}).items()
     ]
     return "\n\n".join(
         [
             "### Cold start",
             f"`{COMMANDS['cold_start']}`. {provenance(result)}",
-            table(["command", "median seconds"], rows),
+            table(["command", "median wall seconds", "median CPU seconds"], rows),
         ]
     )
 
 
 def embedders_section(result: dict) -> str:
-    models = result.get("models") or {}
-    keys = sorted(
-        {
-            key
-            for values in models.values()
-            for key in values
-            if not isinstance(values[key], (dict, list))
-        }
-    )
-    rows = [
-        [name] + [figure(values.get(key), 3) for key in keys] for name, values in models.items()
+    header = [
+        "model",
+        "SciFact nDCG@10",
+        "SciFact R@100",
+        "RTQA gold@5",
+        "RTQA MRR@10",
+        "RTQA dev gold@5",
+        "texts / s",
+        "query p50 ms",
+        "load s",
     ]
+    rows = []
+    for name, model in (result.get("models") or {}).items():
+        scifact, rtqa = model.get("scifact", {}), model.get("rtqa", {})
+        rows.append(
+            [
+                name,
+                figure(scifact.get("ndcg@10"), 3),
+                figure(scifact.get("recall@100"), 3),
+                figure(rtqa.get("all", {}).get("gold@5"), 3),
+                figure(rtqa.get("all", {}).get("mrr@10"), 3),
+                figure(rtqa.get("dev", {}).get("gold@5"), 3),
+                figure(model.get("texts_per_s", {}).get("all")),
+                figure(model.get("query_p50_ms")),
+                figure(model.get("load_s"), 2),
+            ]
+        )
     return "\n\n".join(
         [
             "### Embedding models",
             f"`{COMMANDS['embedders']}`. {provenance(result)}",
-            table(["model", *keys], rows),
+            table(header, rows),
         ]
     )
 
