@@ -30,7 +30,6 @@ import argparse
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -109,7 +108,7 @@ def main() -> None:
         del os.environ[name]
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     # Dossier is imported after the arguments are read, so that `--help` answers at once.
-    from stages import write_result
+    from stages import code_state, write_result
 
     from ingest.embedding import Embedder
     from ingest.settings import EmbeddingSettings
@@ -136,8 +135,7 @@ def main() -> None:
             load_s=load_s[name],
         )
     result = {
-        "commit": git("rev-parse", "--short", "HEAD"),
-        "uncommitted_changes": bool(git("status", "--porcelain", "--untracked-files=no")),
+        **code_state(),
         "at": started["at"],
         "cpus": len(os.sched_getaffinity(0)),
         "loadavg": {"start": started["loadavg"], "end": rounded(os.getloadavg())},
@@ -369,12 +367,6 @@ def median(values: list[float]) -> float | None:
 
 def rounded(loads) -> list[float]:
     return [round(load, 2) for load in loads]
-
-
-def git(*args: str) -> str:
-    return subprocess.run(
-        ["git", *args], cwd=ROOT, capture_output=True, text=True, check=False
-    ).stdout.strip()
 
 
 def log(message: str) -> None:

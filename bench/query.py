@@ -25,7 +25,6 @@ import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -78,7 +77,7 @@ def main() -> None:
         del os.environ[name]
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     # The engine is imported after the arguments are read, so that `--help` answers at once.
-    from stages import write_result
+    from stages import code_state, write_result
 
     from eval.datasets import load_dataset
     from ingest.embedding import Embedder
@@ -88,8 +87,7 @@ def main() -> None:
     questions = dataset.questions[: args.questions]
     embedder = Embedder(Settings().embedding)
     result = {
-        "commit": git("rev-parse", "--short", "HEAD"),
-        "uncommitted_changes": bool(git("status", "--porcelain", "--untracked-files=no")),
+        **code_state(),
         "cpus": os.cpu_count(),
         "started": time.strftime("%Y-%m-%d %H:%M:%S"),
         "loadavg": {"start": os.getloadavg(), "end": None},
@@ -288,12 +286,6 @@ def load_run(url: str, questions: list[str], clients: int, seconds: float) -> di
     run = asyncio.run(load_bench.load(url, questions, options))
     run.pop("uploads")
     return run
-
-
-def git(*args: str) -> str:
-    return subprocess.run(
-        ["git", *args], cwd=ROOT, capture_output=True, text=True, check=False
-    ).stdout.strip()
 
 
 def print_table(result: dict) -> None:
