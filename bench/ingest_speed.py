@@ -11,7 +11,6 @@ and the ratios of figures measured in the same run; writes bench/results/ingest.
 """
 
 import argparse
-import hashlib
 import json
 import math
 import os
@@ -24,7 +23,7 @@ import time
 from itertools import islice
 from pathlib import Path
 
-from stages import write_result
+from stages import code_state, write_result
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "datasets" / "realtimeqa" / "corpus.jsonl"
@@ -279,24 +278,6 @@ def in_process_runs(folder: Path, lines: list[str], changed: list[str], embedder
     unchanged = ingest()
     write_lines(articles, changed)
     return {"full": full, "unchanged": unchanged, "changed": ingest()}
-
-
-def code_state() -> dict:
-    """The commit measured, and a digest of how the tracked files differ from it (None: not)."""
-
-    def git(*arguments: str) -> str:
-        done = subprocess.run(
-            ["git", *arguments], cwd=ROOT, capture_output=True, text=True, check=True
-        )
-        return done.stdout
-
-    changes = git("diff", "HEAD")
-    return {
-        "commit": git("rev-parse", "--short", "HEAD").strip(),
-        "uncommitted_changes": hashlib.sha256(changes.encode()).hexdigest()[:12]
-        if changes
-        else None,
-    }
 
 
 # -- figures and ratios ---------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """What the latency benchmarks share: per-stage percentiles, and writing bench/results/*.json."""
 
+import hashlib
 import json
 import statistics
 import subprocess
@@ -27,10 +28,14 @@ def git(*arguments: str) -> str:
 
 
 def code_state() -> dict:
-    """The commit measured, and whether tracked files differed from it."""
+    """The commit measured, and a digest of how the tracked files differ from it (None: they
+    don't), so that a long run can tell whether the code changed under it."""
+    changes = git("diff", "HEAD")
     return {
         "commit": git("rev-parse", "--short", "HEAD"),
-        "uncommitted_changes": bool(git("status", "--porcelain", "--untracked-files=no")),
+        "uncommitted_changes": hashlib.sha256(changes.encode()).hexdigest()[:12]
+        if changes
+        else None,
     }
 
 
